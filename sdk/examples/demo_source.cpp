@@ -1,0 +1,62 @@
+// A complete meterbridge source plugin: reports a fixed seat count per customer from its
+// settings. Real sources call vendor APIs through host().http(); the shape is the same.
+#include <meterbridge/plugin.hpp>
+
+using meterbridge::json;
+
+class DemoSource : public meterbridge::SourcePlugin {
+ public:
+  DemoSource(meterbridge::Host host, const json& settings)
+      : host_(host), customers_(settings.at("customers")),
+        sku_(settings.value("sku", "DEMO-SEATS")) {}
+
+  // Deeper checks than the schema can express; runs without an instance.
+  static void validate_settings(const json& settings) {
+    for (const auto& c : settings.at("customers")) {
+      if (c.at("seats").get<double>() < 0) {
+        throw meterbridge::config_error("customers[].seats must not be negative (customer " +
+                                        c.at("id").get<std::string>() + ")");
+      }
+    }
+  }
+
+  json check() override {
+    host_.info("check: " + std::to_string(customers_.size()) + " customers configured");
+    return {{"customers", customers_.size()}, {"last_collected", host_.state_get("last_date").value_or("")}};
+  }
+
+  json discover() override {
+    json customers = json::array();
+    for (const auto& c : customers_) customers.push_back({{"id", c["id"]}, {"name", c["name"]}});
+    return {{"customers", customers}, {"products", {{{"sku", sku_}, {"name", "Demo seats"}}}}};
+  }
+
+  json collect(const std::string& date) override {
+    json records = json::array();
+    for (const auto& c : customers_) {
+      records.push_back({{"customer_id", c["id"]}, {"customer_name", c["name"]}, {"sku", sku_},
+                         {"product_name", "Demo seats"}, {"metric", "seats"}, {"quantity", c["seats"]}});
+    }
+    host_.state_put("last_date", date);
+    return {{"records", records}};
+  }
+
+ private:
+  meterbridge::Host host_;
+  json customers_;
+  std::string sku_;
+};
+
+MB_DECLARE_PLUGIN(DemoSource, MB_KIND_SOURCE, "demo-source", "1.0.0",
+                  "Demo source: a fixed seat count per customer, from settings", R"({
+  "type": "object",
+  "required": ["customers"],
+  "additionalProperties": false,
+  "properties": {
+    "sku": {"type": "string", "minLength": 1},
+    "customers": {"type": "array", "minItems": 1, "items": {
+      "type": "object", "required": ["id", "name", "seats"], "additionalProperties": false,
+      "properties": {"id": {"type": "string", "minLength": 1}, "name": {"type": "string"},
+                     "seats": {"type": "number"}}}}
+  }
+})")

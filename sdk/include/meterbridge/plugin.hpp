@@ -1,0 +1,400 @@
+// meterbridge C++ plugin SDK (header-only).
+//
+// A thin C++ layer over abi.h (the hourglass pattern): plugin authors write a class, and
+// MB_DECLARE_PLUGIN turns it into the C table the host loads. Every hook goes through a
+// fail-closed barrier: any exception, std or not, becomes a status code and a message, never an
+// unwinding across the C boundary.
+//
+//   class MySource : public meterbridge::SourcePlugin {
+//    public:
+//     MySource(meterbridge::Host host, const meterbridge::json& settings);
+//     meterbridge::json check() override;
+//     meterbridge::json discover() override;
+//     meterbridge::json collect(const std::string& date) override;
+//   };
+//   MB_DECLARE_PLUGIN(MySource, MB_KIND_SOURCE, "my-source", "1.0.0", "What it reads", R"({...})")
+//
+// Optionally the class may declare `static void validate_settings(const meterbridge::json&)`
+// (throwing meterbridge::Error on a problem); the macro then fills the validate_settings hook.
+#pragma once
+
+#include <meterbridge/abi.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace meterbridge {
+
+using json = nlohmann::json;
+
+// An error with an ABI status class. Throw it from plugin code; the barrier turns it into its
+// status and message. The message must not contain secrets.
+class Error : public std::runtime_error {
+ public:
+  Error(mb_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  mb_status status() const noexcept { return status_; }
+
+ private:
+  mb_status status_;
+};
+
+inline Error config_error(const std::string& m) { return Error(MB_E_CONFIG, m); }
+inline Error auth_error(const std::string& m) { return Error(MB_E_AUTH, m); }
+inline Error transient_error(const std::string& m) { return Error(MB_E_TRANSIENT, m); }
+inline Error rate_limited_error(const std::string& m) { return Error(MB_E_RATE_LIMITED, m); }
+inline Error not_found_error(const std::string& m) { return Error(MB_E_NOT_FOUND, m); }
+inline Error unsupported_error(const std::string& m) { return Error(MB_E_UNSUPPORTED, m); }
+inline Error internal_error(const std::string& m) { return Error(MB_E_INTERNAL, m); }
+
+// Human name of a status, for messages ("config", "auth", ...).
+inline const char* status_name(mb_status s) noexcept {
+  switch (s) {
+    case MB_OK: return "ok";
+    case MB_E_INVALID_ARGUMENT: return "invalid-argument";
+    case MB_E_CONFIG: return "config";
+    case MB_E_AUTH: return "auth";
+    case MB_E_TRANSIENT: return "transient";
+    case MB_E_RATE_LIMITED: return "rate-limited";
+    case MB_E_NOT_FOUND: return "not-found";
+    case MB_E_UNSUPPORTED: return "unsupported";
+    case MB_E_INTERNAL: return "internal";
+    case MB_E_CANCELLED: return "cancelled";
+    default: return "unknown";
+  }
+}
+
+inline mb_str to_mb_str(std::string_view s) noexcept { return mb_str{s.data(), s.size()}; }
+inline std::string_view to_view(mb_str s) noexcept {
+  return s.ptr == nullptr ? std::string_view{} : std::string_view(s.ptr, s.len);
+}
+
+namespace detail {
+
+// Fills out with a copy of text whose release deletes it. Never throws: on allocation failure
+// the buffer stays empty (the status still tells the caller what happened).
+inline void fill_buffer(mb_buffer* out, std::string_view text) noexcept {
+  if (out == nullptr) return;
+  try {
+    auto* owned = new std::string(text);
+    out->ptr = owned->data();
+    out->len = owned->size();
+    out->private_data = owned;
+    out->release = [](mb_buffer* b) {
+      delete static_cast<std::string*>(b->private_data);
+      *b = mb_buffer{};
+    };
+  } catch (...) {
+    *out = mb_buffer{};
+  }
+}
+
+// Takes the contents of a buffer filled by the other side and releases it.
+inline std::string take_buffer(mb_buffer& b) {
+  std::string text = b.ptr == nullptr ? std::string() : std::string(b.ptr, b.len);
+  if (b.release != nullptr) b.release(&b);
+  b = mb_buffer{};
+  return text;
+}
+
+// The fail-closed barrier: runs body, converting every exception into a status and message.
+template <class Body>
+mb_status barrier(mb_buffer* out, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const Error& e) {
+    fill_buffer(out, e.what());
+    return e.status() == MB_OK ? MB_E_INTERNAL : e.status();
+  } catch (const json::exception& e) {
+    fill_buffer(out, std::string("JSON error inside plugin: ") + e.what());
+    return MB_E_INTERNAL;
+  } catch (const std::bad_alloc&) {
+    fill_buffer(out, "out of memory inside plugin");
+    return MB_E_INTERNAL;
+  } catch (const std::exception& e) {
+    fill_buffer(out, std::string("unexpected error inside plugin: ") + e.what());
+    return MB_E_INTERNAL;
+  } catch (...) {
+    fill_buffer(out, "unexpected non-standard exception inside plugin");
+    return MB_E_INTERNAL;
+  }
+}
+
+inline json parse_argument(mb_str text, const char* what) {
+  std::string_view v = to_view(text);
+  if (v.empty()) return json::object();
+  try {
+    return json::parse(v);
+  } catch (const json::exception& e) {
+    throw Error(MB_E_INVALID_ARGUMENT, std::string(what) + " is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace detail
+
+// An HTTP request for Host::http ("http.request.v1"). The host adds retries and TLS.
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  int64_t timeout_ms = 0;    // 0 = host default
+  int32_t max_attempts = 0;  // 0 = host default; 1 = no retry
+  bool retry_unsafe = false; // also retry POST/PATCH on 5xx (only for idempotent endpoints)
+
+  json to_json() const {
+    json j = {{"schema", "http.request.v1"}, {"method", method}, {"url", url},
+              {"headers", headers}};
+    if (!body.empty()) j["body"] = body;
+    if (timeout_ms > 0) j["timeout_ms"] = timeout_ms;
+    if (max_attempts > 0) j["max_attempts"] = max_attempts;
+    if (retry_unsafe) j["retry_unsafe"] = true;
+    return j;
+  }
+};
+
+// An HTTP response ("http.response.v1"). Header names are lower-case.
+struct HttpResponse {
+  int32_t status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  int32_t attempts = 0;
+
+  static HttpResponse from_json(const json& j) {
+    HttpResponse r;
+    r.status = j.at("status").get<int32_t>();
+    if (j.contains("headers")) r.headers = j.at("headers").get<std::map<std::string, std::string>>();
+    r.body = j.value("body", std::string());
+    r.attempts = j.value("attempts", 1);
+    return r;
+  }
+  std::optional<std::string> header(const std::string& lower_case_name) const {
+    auto it = headers.find(lower_case_name);
+    if (it == headers.end()) return std::nullopt;
+    return it->second;
+  }
+  json json_body() const {
+    try {
+      return json::parse(body);
+    } catch (const json::exception& e) {
+      throw transient_error("response body is not valid JSON (HTTP " + std::to_string(status) +
+                            "): " + e.what());
+    }
+  }
+};
+
+// A host service is present when the host's table is large enough to hold it and it is set.
+#define MB_SDK_HOST_HAS(field) \
+  (api_ != nullptr && MB_HAS_FIELD(api_, mb_host_api, field) && api_->field != nullptr)
+
+// The host services, as C++. Cheap to copy; valid between create and destroy.
+class Host {
+ public:
+  explicit Host(const mb_host_api* api) : api_(api) {}
+
+  void log(int32_t level, std::string_view message) const {
+    if (MB_SDK_HOST_HAS(log)) api_->log(api_->host, level, to_mb_str(message));
+  }
+  void trace(std::string_view m) const { log(MB_LOG_TRACE, m); }
+  void debug(std::string_view m) const { log(MB_LOG_DEBUG, m); }
+  void info(std::string_view m) const { log(MB_LOG_INFO, m); }
+  void warn(std::string_view m) const { log(MB_LOG_WARN, m); }
+  void error(std::string_view m) const { log(MB_LOG_ERROR, m); }
+
+  // Throws Error when no HTTP response arrived; any HTTP status is returned, not thrown.
+  HttpResponse http(const HttpRequest& request) const {
+    require(MB_SDK_HOST_HAS(http), "http");
+    std::string text = request.to_json().dump();
+    mb_buffer out{};
+    mb_status s = api_->http(api_->host, to_mb_str(text), &out);
+    std::string answer = detail::take_buffer(out);
+    if (s != MB_OK) throw Error(s, answer);
+    return HttpResponse::from_json(json::parse(answer));
+  }
+
+  std::optional<std::string> state_get(std::string_view key) const {
+    require(MB_SDK_HOST_HAS(state_get), "state_get");
+    mb_buffer out{};
+    mb_status s = api_->state_get(api_->host, to_mb_str(key), &out);
+    std::string value = detail::take_buffer(out);
+    if (s == MB_E_NOT_FOUND) return std::nullopt;
+    if (s != MB_OK) throw Error(s, value);
+    return value;
+  }
+  void state_put(std::string_view key, std::string_view value) const {
+    require(MB_SDK_HOST_HAS(state_put), "state_put");
+    mb_status s = api_->state_put(api_->host, to_mb_str(key), to_mb_str(value));
+    if (s != MB_OK) throw Error(s, "state_put failed for key '" + std::string(key) + "'");
+  }
+
+  // The resolved value of the secret setting `name` (see abi.h secret_get).
+  std::string secret(std::string_view name) const {
+    require(MB_SDK_HOST_HAS(secret_get), "secret_get");
+    mb_buffer out{};
+    mb_status s = api_->secret_get(api_->host, to_mb_str(name), &out);
+    std::string value = detail::take_buffer(out);
+    if (s != MB_OK) throw Error(s, value);
+    return value;
+  }
+
+  bool cancelled() const { return MB_SDK_HOST_HAS(is_cancelled) && api_->is_cancelled(api_->host) != 0; }
+  // Throws Error(MB_E_CANCELLED) when the host asked to stop; call it between requests.
+  void throw_if_cancelled() const {
+    if (cancelled()) throw Error(MB_E_CANCELLED, "cancelled by the host");
+  }
+  int64_t now_unix_ms() const {
+    require(MB_SDK_HOST_HAS(now_unix_ms), "now_unix_ms");
+    return api_->now_unix_ms(api_->host);
+  }
+
+  const mb_host_api* raw() const noexcept { return api_; }
+
+ private:
+  void require(bool present, const char* name) const {
+    if (!present) throw unsupported_error(std::string("host does not offer service ") + name);
+  }
+
+  const mb_host_api* api_;
+};
+
+// Base of every plugin instance. The constructor receives the host and the settings object.
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  // Answers the "check.v1" details object: throw Error to report a failed check.
+  virtual json check() = 0;
+  // Runs an operation; the default knows none.
+  virtual json invoke(const std::string& op, const json& request) {
+    (void)request;
+    throw unsupported_error("operation '" + op + "' is not supported by this plugin");
+  }
+};
+
+// A source plugin: answers "discover" (catalog.v1) and "collect" (usage.v1) (sdk/PROTOCOL.md).
+class SourcePlugin : public Plugin {
+ public:
+  // Returns {"customers":[{"id","name"}...], "products":[{"sku","name"}...]}.
+  virtual json discover() = 0;
+  // Returns {"records":[{"customer_id","customer_name","sku","product_name","metric",
+  // "quantity"}...]} for the day `date` (YYYY-MM-DD in the operator's time zone).
+  virtual json collect(const std::string& date) = 0;
+
+  json invoke(const std::string& op, const json& request) override {
+    if (op == "discover") {
+      json answer = discover();
+      answer["schema"] = "catalog.v1";
+      return answer;
+    }
+    if (op == "collect") {
+      if (!request.contains("date") || !request["date"].is_string()) {
+        throw Error(MB_E_INVALID_ARGUMENT, "collect needs a string field 'date' (YYYY-MM-DD)");
+      }
+      std::string date = request["date"].get<std::string>();
+      json answer = collect(date);
+      answer["schema"] = "usage.v1";
+      answer["date"] = date;
+      return answer;
+    }
+    return Plugin::invoke(op, request);
+  }
+};
+
+namespace detail {
+
+struct InstanceBox {
+  std::unique_ptr<Plugin> plugin;
+};
+
+template <class T>
+concept HasValidateSettings = requires(const json& j) { T::validate_settings(j); };
+
+template <class T>
+struct Thunks {
+  static mb_status create(const mb_host_api* host, mb_str settings, void** instance,
+                          mb_buffer* error) noexcept {
+    return barrier(error, [&]() -> mb_status {
+      json parsed = parse_argument(settings, "settings");
+      auto box = std::make_unique<InstanceBox>();
+      box->plugin = std::make_unique<T>(Host(host), parsed);
+      *instance = box.release();
+      return MB_OK;
+    });
+  }
+  static void destroy(void* instance) noexcept {
+    try {
+      delete static_cast<InstanceBox*>(instance);
+    } catch (...) {
+      // A throwing destructor must not unwind into the host; the instance is gone regardless.
+    }
+  }
+  static mb_status check(void* instance, mb_buffer* result) noexcept {
+    return barrier(result, [&]() -> mb_status {
+      json details = static_cast<InstanceBox*>(instance)->plugin->check();
+      json answer = {{"schema", "check.v1"}, {"ok", true}, {"details", details}};
+      fill_buffer(result, answer.dump());
+      return MB_OK;
+    });
+  }
+  static mb_status invoke(void* instance, mb_str op, mb_str request, mb_buffer* response) noexcept {
+    return barrier(response, [&]() -> mb_status {
+      json parsed = parse_argument(request, "request");
+      json answer = static_cast<InstanceBox*>(instance)->plugin->invoke(std::string(to_view(op)), parsed);
+      fill_buffer(response, answer.dump());
+      return MB_OK;
+    });
+  }
+  static mb_status validate_settings(mb_str settings, mb_buffer* error) noexcept {
+    return barrier(error, [&]() -> mb_status {
+      if constexpr (HasValidateSettings<T>) T::validate_settings(parse_argument(settings, "settings"));
+      return MB_OK;
+    });
+  }
+};
+
+template <class T>
+mb_status entry(const mb_host_version* host, const mb_plugin_api** api, int32_t kind,
+                const char* id, const char* version, const char* description,
+                const char* schema) noexcept {
+  static const mb_plugin_api table = [&] {
+    mb_plugin_api t{};
+    t.struct_size = sizeof(mb_plugin_api);
+    t.abi_major = MB_ABI_MAJOR;
+    t.abi_minor = MB_ABI_MINOR;
+    t.min_host_minor = 0;  // uses nothing newer than 1.0 from the host
+    t.kind = kind;
+    t.id = id;
+    t.version = version;
+    t.description = description;
+    t.settings_schema_json = schema;
+    t.create = &Thunks<T>::create;
+    t.destroy = &Thunks<T>::destroy;
+    t.check = &Thunks<T>::check;
+    t.invoke = &Thunks<T>::invoke;
+    t.validate_settings = HasValidateSettings<T> ? &Thunks<T>::validate_settings : nullptr;
+    return t;
+  }();
+  if (api == nullptr) return MB_E_INVALID_ARGUMENT;
+  *api = &table;
+  if (host == nullptr || host->abi_major != MB_ABI_MAJOR) return MB_E_UNSUPPORTED;
+  return MB_OK;
+}
+
+}  // namespace detail
+}  // namespace meterbridge
+
+// Declares the plugin: exports meterbridge_plugin_entry for class Class. Use once per library.
+// kind is MB_KIND_SOURCE or MB_KIND_SINK; the strings must be literals.
+#define MB_DECLARE_PLUGIN(Class, kind, id, version, description, settings_schema_json)        \
+  extern "C" MB_EXPORT mb_status meterbridge_plugin_entry(const mb_host_version* host,         \
+                                                          const mb_plugin_api** api) {         \
+    return ::meterbridge::detail::entry<Class>(host, api, kind, id, version, description,      \
+                                               settings_schema_json);                          \
+  }
