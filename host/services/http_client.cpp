@@ -1,0 +1,217 @@
+#include "services/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "services/logging.hpp"
+#include "services/redactor.hpp"
+
+namespace meterbridge::host {
+namespace {
+
+using nlohmann::json;
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct Exchange {
+  std::string body;
+  std::map<std::string, std::string> headers;
+  const std::function<bool()>* cancelled = nullptr;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<Exchange*>(user)->body.append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    static_cast<Exchange*>(user)->headers[name] = value;
+  } else if (line.rfind("HTTP/", 0) == 0) {
+    static_cast<Exchange*>(user)->headers.clear();  // a new response (after 100-continue, redirects)
+  }
+  return size * n;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* ex = static_cast<Exchange*>(user);
+  return (ex->cancelled && *ex->cancelled && (*ex->cancelled)()) ? 1 : 0;
+}
+
+std::string without_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+
+bool idempotent(const std::string& method) {
+  static const std::set<std::string> m = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"};
+  return m.count(method) > 0;
+}
+
+std::string validate(const json& r) {
+  static const std::set<std::string> methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  if (!r.is_object()) return "request must be a JSON object";
+  if (!r.contains("method") || !r["method"].is_string() || !methods.count(r["method"].get<std::string>())) {
+    return "request.method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+  }
+  if (!r.contains("url") || !r["url"].is_string()) return "request.url must be a string";
+  const std::string url = r["url"];
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+    return "request.url must start with https:// or http://";
+  }
+  if (r.contains("headers")) {
+    if (!r["headers"].is_object()) return "request.headers must be an object of strings";
+    for (const auto& [k, v] : r["headers"].items()) {
+      if (!v.is_string()) return "request.headers." + k + " must be a string";
+      if (k.find_first_of(":\r\n") != std::string::npos || v.get<std::string>().find_first_of("\r\n") != std::string::npos) {
+        return "request.headers." + k + " contains a forbidden character";
+      }
+    }
+  }
+  if (r.contains("body") && !r["body"].is_string()) return "request.body must be a string";
+  for (const char* k : {"timeout_ms", "max_attempts"}) {
+    if (r.contains(k) && (!r[k].is_number_integer() || r[k].get<int64_t>() < 1)) {
+      return std::string("request.") + k + " must be a positive integer";
+    }
+  }
+  if (r.contains("retry_unsafe") && !r["retry_unsafe"].is_boolean()) return "request.retry_unsafe must be a boolean";
+  return {};
+}
+
+}  // namespace
+
+HttpClient::HttpClient(HttpSettings settings, Sleeper sleeper)
+    : settings_(std::move(settings)), sleeper_(std::move(sleeper)) {
+  init_curl_once();
+  if (!sleeper_) sleeper_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+}
+
+int64_t HttpClient::parse_retry_after_ms(const std::string& value, std::chrono::system_clock::time_point now) {
+  if (value.empty()) return -1;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return value.size() > 9 ? -1 : std::stoll(value) * 1000;
+  }
+  time_t when = curl_getdate(value.c_str(), nullptr);
+  if (when < 0) return -1;
+  auto delta = std::chrono::system_clock::from_time_t(when) - now;
+  return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(delta).count());
+}
+
+HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>& is_cancelled) const {
+  if (std::string problem = validate(request); !problem.empty()) {
+    return {MB_E_INVALID_ARGUMENT, {}, "invalid http request: " + problem};
+  }
+  const std::string method = request["method"];
+  const std::string url = request["url"];
+  const std::string where = method + " " + Redactor::global().redact(without_query(url));
+  const int32_t attempts_max = request.value("max_attempts", settings_.max_attempts);
+  const int64_t timeout_ms = request.value("timeout_ms", settings_.timeout_ms);
+  const bool retry_5xx = idempotent(method) || request.value("retry_unsafe", false);
+  auto log = get_logger("host");
+  std::mt19937_64 rng(std::random_device{}());
+
+  std::string last_error;
+  for (int32_t attempt = 1; attempt <= attempts_max; ++attempt) {
+    if (is_cancelled && is_cancelled()) return {MB_E_CANCELLED, {}, where + ": cancelled"};
+    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+    Exchange ex;
+    ex.cancelled = &is_cancelled;
+    curl_slist* headers = nullptr;
+    if (request.contains("headers")) {
+      for (const auto& [k, v] : request["headers"].items()) {
+        headers = curl_slist_append(headers, (k + ": " + v.get<std::string>()).c_str());
+      }
+    }
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_list(headers, curl_slist_free_all);
+    CURL* c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    const std::string body = request.value("body", std::string());
+    if (request.contains("body")) {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
+    curl_easy_setopt(c, CURLOPT_USERAGENT, settings_.user_agent.c_str());
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!settings_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, settings_.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connect_timeout_ms));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    // Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself; nothing here overrides them.
+
+    CURLcode rc = curl_easy_perform(c);
+    int64_t wait_ms = -1;
+    if (rc == CURLE_ABORTED_BY_CALLBACK) return {MB_E_CANCELLED, {}, where + ": cancelled"};
+    if (rc == CURLE_OK) {
+      long code = 0;
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+      const bool retryable = code == 429 || (code >= 500 && code <= 599 && retry_5xx);
+      if (!retryable || attempt == attempts_max) {
+        return {MB_OK,
+                {{"schema", "http.response.v1"}, {"status", code}, {"headers", ex.headers},
+                 {"body", ex.body}, {"attempts", attempt}},
+                {}};
+      }
+      if (auto it = ex.headers.find("retry-after"); it != ex.headers.end()) {
+        wait_ms = parse_retry_after_ms(it->second, std::chrono::system_clock::now());
+        if (wait_ms > settings_.max_retry_after_ms) {
+          log->warn("{}: HTTP {} asks to retry after {} ms, more than the {} ms allowed; giving up", where, code,
+                    wait_ms, settings_.max_retry_after_ms);
+          return {MB_OK,
+                  {{"schema", "http.response.v1"}, {"status", code}, {"headers", ex.headers},
+                   {"body", ex.body}, {"attempts", attempt}},
+                  {}};
+        }
+      }
+      last_error = "HTTP " + std::to_string(code);
+    } else {
+      last_error = curl_easy_strerror(rc);
+      if (!idempotent(method) && !request.value("retry_unsafe", false)) {
+        // The server may have acted on a POST before the connection broke: retrying could
+        // create a second record. Report it and let the caller re-read.
+        return {MB_E_TRANSIENT, {}, where + ": " + last_error + " (not retried: " + method + " is not idempotent)"};
+      }
+      if (attempt == attempts_max) break;
+    }
+    if (wait_ms < 0) {
+      const int64_t base = std::min(settings_.max_backoff_ms, settings_.initial_backoff_ms << (attempt - 1));
+      wait_ms = base / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(base / 2 + 1));  // jitter
+    }
+    log->warn("{}: {} on attempt {}/{}; retrying in {} ms", where, last_error, attempt, attempts_max, wait_ms);
+    // Wait in slices so that cancellation is noticed during a long backoff.
+    for (int64_t left = wait_ms; left > 0; left -= 200) {
+      if (is_cancelled && is_cancelled()) return {MB_E_CANCELLED, {}, where + ": cancelled while waiting to retry"};
+      sleeper_(std::chrono::milliseconds(std::min<int64_t>(left, 200)));
+    }
+  }
+  return {MB_E_TRANSIENT, {}, where + ": no response after " + std::to_string(attempts_max) + " attempts: " + last_error};
+}
+
+}  // namespace meterbridge::host

@@ -1,0 +1,49 @@
+// The HTTP client behind mb_host_api.http: libcurl with TLS verification always on, proxies
+// from the environment, timeouts, and bounded retries with backoff that honour Retry-After.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <meterbridge/abi.h>
+#include <nlohmann/json.hpp>
+
+namespace meterbridge::host {
+
+struct HttpSettings {
+  int64_t timeout_ms = 30000;
+  int64_t connect_timeout_ms = 10000;
+  int32_t max_attempts = 4;
+  int64_t initial_backoff_ms = 500;
+  int64_t max_backoff_ms = 30000;
+  int64_t max_retry_after_ms = 120000;
+  std::string ca_file;  // added to nothing: replaces the system store when set
+  std::string user_agent = "meterbridge";
+};
+
+struct HttpOutcome {
+  mb_status status = MB_OK;
+  nlohmann::json response;  // "http.response.v1" when status == MB_OK
+  std::string error;        // message otherwise
+};
+
+class HttpClient {
+ public:
+  using Sleeper = std::function<void(std::chrono::milliseconds)>;
+  // sleeper waits between attempts; tests inject one that records instead of waiting.
+  explicit HttpClient(HttpSettings settings, Sleeper sleeper = {});
+
+  // Performs an "http.request.v1" exchange. MB_OK whenever an HTTP response arrived.
+  HttpOutcome perform(const nlohmann::json& request, const std::function<bool()>& is_cancelled) const;
+
+  // Parses a Retry-After value (delta seconds or HTTP-date) relative to now; -1 if unusable.
+  static int64_t parse_retry_after_ms(const std::string& value, std::chrono::system_clock::time_point now);
+
+ private:
+  HttpSettings settings_;
+  Sleeper sleeper_;
+};
+
+}  // namespace meterbridge::host
