@@ -108,10 +108,10 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
                                                          config_.base_dir);
   auto created = running->module->create_instance(running->services->table(), instance.settings.dump());
   if (!created) {
-    throw InstanceError(created.error().status, where(instance) + " (plugin '" + instance.plugin +
-                                                    "'): create failed: " + created.error().text);
+    throw InstanceError(created.error.status, where(instance) + " (plugin '" + instance.plugin +
+                                                  "'): create failed: " + created.error.text);
   }
-  running->plugin = std::move(*created);
+  running->plugin = std::move(created.instance);
   return running;
 }
 

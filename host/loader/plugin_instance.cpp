@@ -1,0 +1,27 @@
+#include "loader/plugin_instance.hpp"
+
+#include "loader/plugin_module.hpp"
+
+namespace meterbridge::host {
+
+PluginInstance::PluginInstance(std::shared_ptr<const PluginModule> module, void* handle)
+    : module_(std::move(module)), handle_(handle) {}
+
+PluginInstance::~PluginInstance() { module_->api().destroy(handle_); }
+
+CallResult PluginInstance::check() {
+  std::lock_guard lock(mutex_);
+  mb_buffer out{};
+  mb_status s = module_->api().check(handle_, &out);
+  return {s, take_plugin_buffer(out)};
+}
+
+CallResult PluginInstance::invoke(std::string_view op, std::string_view request_json) {
+  std::lock_guard lock(mutex_);
+  mb_buffer out{};
+  mb_status s = module_->api().invoke(handle_, mb_str{op.data(), op.size()},
+                                      mb_str{request_json.data(), request_json.size()}, &out);
+  return {s, take_plugin_buffer(out)};
+}
+
+}  // namespace meterbridge::host
