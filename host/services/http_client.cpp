@@ -143,7 +143,9 @@ HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     const std::string body = request.value("body", std::string());
-    if (request.contains("body")) {
+    // POST/PUT/PATCH always carry a body, if empty, so that Content-Length: 0 is sent (many
+    // APIs answer 411 to a body-less POST).
+    if (request.contains("body") || method == "POST" || method == "PUT" || method == "PATCH") {
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
