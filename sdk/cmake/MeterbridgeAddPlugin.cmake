@@ -22,6 +22,9 @@ function(meterbridge_add_plugin target)
   endif()
 
   add_library(${target} MODULE ${MBP_SOURCES})
+  if(NOT TARGET Meterbridge::sdk)
+    message(FATAL_ERROR "meterbridge_add_plugin(${target}): the Meterbridge::sdk target is missing; call find_package(MeterbridgeSDK) first")
+  endif()
   target_link_libraries(${target} PRIVATE Meterbridge::sdk)
   set_target_properties(${target} PROPERTIES
     PREFIX "lib"
@@ -31,6 +34,12 @@ function(meterbridge_add_plugin target)
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
     # Refuse undefined symbols at link time: a plugin must not depend on host symbols.
     target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+    # Hidden visibility still exports the typeinfo of std templates; the version script keeps
+    # the dynamic symbol table to the one entry point, so plugins cannot clash with each other.
+    set(version_script "${CMAKE_CURRENT_BINARY_DIR}/${target}.exports.map")
+    file(WRITE "${version_script}" "{\n  global: meterbridge_plugin_entry;\n  local: *;\n};\n")
+    target_link_options(${target} PRIVATE "LINKER:--version-script=${version_script}")
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${version_script}")
   endif()
   if(MBP_OUTPUT_DIRECTORY)
     set(out_dir "${MBP_OUTPUT_DIRECTORY}")
