@@ -121,7 +121,7 @@ TEST_CASE("plugins check: settings that break the plugin's schema are a config e
   CHECK_THAT(results[2]["message"].get<std::string>(), Catch::Contains("seats must not be negative (customer c9)"));
 }
 
-TEST_CASE("--log-format json writes one JSON object per log line, with the instance id") {
+TEST_CASE("log format json: writes one JSON object per log line, with the instance id") {
   auto dir = fresh_dir("log-json");
   write_file(dir / "c.json", config_with(kGoodDemo));
   auto r = run_meterbridge({"--config", (dir / "c.json").string(), "--data-dir", (dir / "data").string(),

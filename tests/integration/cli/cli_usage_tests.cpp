@@ -5,14 +5,14 @@
 
 #include "run_process.hpp"
 
-TEST_CASE("--version names the host version and the plugin ABI") {
+TEST_CASE("version: names the host version and the plugin ABI") {
   auto r = run_meterbridge({"--version"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "meterbridge " METERBRIDGE_TEST_VERSION " (plugin ABI " + std::to_string(MB_ABI_MAJOR) +
                      "." + std::to_string(MB_ABI_MINOR) + ")\n");
 }
 
-TEST_CASE("--help works on every command and exits 0") {
+TEST_CASE("help: works on every command and exits 0") {
   auto main_help = run_meterbridge({"--help"});
   CHECK(main_help.exit_code == 0);
   CHECK_THAT(main_help.out, Catch::Contains("plugins list") && Catch::Contains("--log-format"));
