@@ -3,8 +3,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <boost/program_options.hpp>
 #include <meterbridge/abi.h>
+#include <boost/program_options.hpp>
 
 #include "cli/exit_codes.hpp"
 #include "cli/plugins_command.hpp"
@@ -17,22 +17,22 @@ namespace {
 
 po::options_description global_options_description() {
   po::options_description d("Global options (before or after the command)");
-  d.add_options()
-      ("help,h", "show help (for the command, when one is given)")
-      ("version", "print the meterbridge version and plugin ABI version")
-      ("config", po::value<std::string>()->value_name("PATH"),
-       "config file (default: $METERBRIDGE_CONFIG)")
-      ("data-dir", po::value<std::string>()->value_name("PATH"),
-       "data directory for state and store (overrides the config's data_dir)")
-      ("log-level", po::value<std::string>()->value_name("LEVEL"),
-       "trace, debug, info, warn, error or off (default: config, then info)")
-      ("log-format", po::value<std::string>()->value_name("FORMAT"),
-       "text or json log lines on stderr (default: config, then text)");
+  d.add_options()("help,h", "show help (for the command, when one is given)")(
+      "version", "print the meterbridge version and plugin ABI version")(
+      "config", po::value<std::string>()->value_name("PATH"),
+      "config file (default: $METERBRIDGE_CONFIG)")(
+      "data-dir", po::value<std::string>()->value_name("PATH"),
+      "data directory for state and store (overrides the config's data_dir)")(
+      "log-level", po::value<std::string>()->value_name("LEVEL"),
+      "trace, debug, info, warn, error or off (default: config, then info)")(
+      "log-format", po::value<std::string>()->value_name("FORMAT"),
+      "text or json log lines on stderr (default: config, then text)");
   return d;
 }
 
 void print_main_help(std::ostream& out) {
-  out << "meterbridge " METERBRIDGE_VERSION " - MSP usage billing host\n\n"
+  out << "meterbridge " METERBRIDGE_VERSION
+         " - MSP usage billing host\n\n"
          "Usage: meterbridge [global options] COMMAND [command options]\n\n"
          "Commands:\n"
          "  plugins list     list the plugins found in the plugin directories\n"
@@ -69,7 +69,8 @@ const Config& CommandContext::config() {
 }
 
 const Config& CommandContext::config_or_defaults() {
-  if (global_.config_file || (std::getenv("METERBRIDGE_CONFIG") && *std::getenv("METERBRIDGE_CONFIG"))) {
+  if (global_.config_file ||
+      (std::getenv("METERBRIDGE_CONFIG") && *std::getenv("METERBRIDGE_CONFIG"))) {
     return config();
   }
   if (!config_) config_ = Config{};
@@ -85,8 +86,8 @@ std::filesystem::path CommandContext::data_dir() {
 int run_command_line(int argc, const char* const* argv) {
   po::options_description global = global_options_description();
   po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>())(
-      "args", po::value<std::vector<std::string>>());
+  hidden.add_options()("command", po::value<std::string>())("args",
+                                                            po::value<std::vector<std::string>>());
   po::options_description all;
   all.add(global).add(hidden);
   po::positional_options_description positional;
@@ -114,23 +115,25 @@ int run_command_line(int argc, const char* const* argv) {
   if (vm.count("log-level")) {
     g.log_level = vm["log-level"].as<std::string>();
     if (!parse_log_level(g.log_level)) {
-      std::cerr << "meterbridge: --log-level: expected trace, debug, info, warn, error or off, found '"
-                << g.log_level << "'\n";
+      std::cerr
+          << "meterbridge: --log-level: expected trace, debug, info, warn, error or off, found '"
+          << g.log_level << "'\n";
       return kExitUsage;
     }
   }
   if (vm.count("log-format")) {
     g.log_format = vm["log-format"].as<std::string>();
     if (!parse_log_format(g.log_format)) {
-      std::cerr << "meterbridge: --log-format: expected text or json, found '" << g.log_format << "'\n";
+      std::cerr << "meterbridge: --log-format: expected text or json, found '" << g.log_format
+                << "'\n";
       return kExitUsage;
     }
   }
   apply_logging(g.log_level, g.log_format);
 
   if (vm.count("version")) {
-    std::cout << "meterbridge " METERBRIDGE_VERSION " (plugin ABI " << MB_ABI_MAJOR << "." << MB_ABI_MINOR
-              << ")\n";
+    std::cout << "meterbridge " METERBRIDGE_VERSION " (plugin ABI " << MB_ABI_MAJOR << "."
+              << MB_ABI_MINOR << ")\n";
     return kExitOk;
   }
   const bool help = vm.count("help") > 0;
@@ -149,7 +152,8 @@ int run_command_line(int argc, const char* const* argv) {
       print_main_help(std::cout);
       return kExitOk;
     }
-    std::cerr << "meterbridge: unknown command '" << command << "'\nRun `meterbridge --help` for the commands.\n";
+    std::cerr << "meterbridge: unknown command '" << command
+              << "'\nRun `meterbridge --help` for the commands.\n";
     return kExitUsage;
   } catch (const ConfigError& e) {
     std::cerr << "meterbridge: config error: " << e.what() << '\n';

@@ -47,7 +47,8 @@ std::string abi_text(const PluginModule& m) {
 
 int plugins_list(CommandContext& context) {
   po::options_description options("Options of `meterbridge plugins list`");
-  options.add_options()("format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
+  options.add_options()("format",
+                        po::value<std::string>()->default_value("table")->value_name("FORMAT"),
                         "table or json");
   Parsed p = parse(context.args(), options);
   if (p.help) {
@@ -139,12 +140,14 @@ CheckResult check_one(PluginHost& host, const InstanceConfig& inst) {
 
 int plugins_check(CommandContext& context) {
   po::options_description options("Options of `meterbridge plugins check`");
-  options.add_options()("format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
+  options.add_options()("format",
+                        po::value<std::string>()->default_value("table")->value_name("FORMAT"),
                         "table or json")("instance", po::value<std::string>()->value_name("NAME"),
                                          "check only this plugin instance");
   Parsed p = parse(context.args(), options);
   if (p.help) {
-    std::cout << "Usage: meterbridge --config PATH plugins check [--instance NAME] [--format table|json]\n\n"
+    std::cout << "Usage: meterbridge --config PATH plugins check [--instance NAME] [--format "
+                 "table|json]\n\n"
                  "Creates each enabled plugin instance of the config and runs its check\n"
                  "(settings, credentials, reachability). Exit code 0 when all pass, 1 when a\n"
                  "check fails, 2 when the config or an instance's settings are wrong.\n\n"
@@ -157,7 +160,8 @@ int plugins_check(CommandContext& context) {
   if (p.vm.count("instance")) {
     const std::string name = p.vm["instance"].as<std::string>();
     const InstanceConfig* inst = config.find_instance(name);
-    if (!inst) throw ConfigError(config.file, "/plugins", "no plugin instance named '" + name + "'");
+    if (!inst)
+      throw ConfigError(config.file, "/plugins", "no plugin instance named '" + name + "'");
     selected.push_back(inst);
   } else {
     for (const auto& inst : config.plugins) selected.push_back(&inst);

@@ -28,7 +28,8 @@ class ObjectReader {
  public:
   ObjectReader(const json& object, std::string pointer, const std::filesystem::path& file)
       : object_(object), pointer_(std::move(pointer)), file_(file) {
-    if (!object_.is_object()) fail(pointer_, "expected an object, found " + describe_json_value(object_));
+    if (!object_.is_object())
+      fail(pointer_, "expected an object, found " + describe_json_value(object_));
   }
 
   [[noreturn]] void fail(const std::string& pointer, const std::string& what) const {
@@ -43,7 +44,8 @@ class ObjectReader {
     bool ok = it->type() == type ||
               (type == json::value_t::number_integer && it->is_number_unsigned()) ||
               (type == json::value_t::number_float && it->is_number());
-    if (!ok) fail(at(key), std::string("expected ") + expected + ", found " + describe_json_value(*it));
+    if (!ok)
+      fail(at(key), std::string("expected ") + expected + ", found " + describe_json_value(*it));
     return &*it;
   }
   std::string string_or(const std::string& key, const std::string& fallback) {
@@ -55,8 +57,8 @@ class ObjectReader {
     if (!v) return fallback;
     int64_t n = v->get<int64_t>();
     if (n < min || n > max) {
-      fail(at(key), "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-                        ", found " + std::to_string(n));
+      fail(at(key), "expected an integer from " + std::to_string(min) + " to " +
+                        std::to_string(max) + ", found " + std::to_string(n));
     }
     return n;
   }
@@ -86,8 +88,10 @@ void read_http(ObjectReader& top, const std::filesystem::path& file, Config& c) 
   if (!http) return;
   ObjectReader r(*http, "/http", file);
   c.http.timeout_ms = r.integer_or("timeout_ms", c.http.timeout_ms, 100, 3600000);
-  c.http.connect_timeout_ms = r.integer_or("connect_timeout_ms", c.http.connect_timeout_ms, 100, 600000);
-  c.http.max_attempts = static_cast<int32_t>(r.integer_or("max_attempts", c.http.max_attempts, 1, 20));
+  c.http.connect_timeout_ms =
+      r.integer_or("connect_timeout_ms", c.http.connect_timeout_ms, 100, 600000);
+  c.http.max_attempts =
+      static_cast<int32_t>(r.integer_or("max_attempts", c.http.max_attempts, 1, 20));
   c.http.max_backoff_ms = r.integer_or("max_backoff_ms", c.http.max_backoff_ms, 0, 3600000);
   std::string ca = r.string_or("ca_file", "");
   if (!ca.empty()) c.http.ca_file = resolve(c.base_dir, ca);
@@ -101,9 +105,10 @@ void read_instances(ObjectReader& top, const std::filesystem::path& file, Config
   for (const auto& [name, body] : plugins->items()) {
     const std::string at = "/plugins/" + name;
     if (!std::regex_match(name, name_re)) {
-      throw ConfigError(file, at, "instance name '" + name +
-                                      "' must be 1-64 characters of a-z, 0-9, '_' or '-', starting "
-                                      "with a letter or digit");
+      throw ConfigError(file, at,
+                        "instance name '" + name +
+                            "' must be 1-64 characters of a-z, 0-9, '_' or '-', starting "
+                            "with a letter or digit");
     }
     ObjectReader r(body, at, file);
     InstanceConfig inst;
@@ -113,7 +118,8 @@ void read_instances(ObjectReader& top, const std::filesystem::path& file, Config
     inst.enabled = enabled->get<bool>();
     const json* plugin = r.get("plugin", json::value_t::string, "a plugin id string");
     if (!plugin || plugin->get<std::string>().empty()) {
-      r.fail(r.at("plugin"), "missing: the id of the plugin this instance runs (see `meterbridge plugins list`)");
+      r.fail(r.at("plugin"),
+             "missing: the id of the plugin this instance runs (see `meterbridge plugins list`)");
     }
     inst.plugin = plugin->get<std::string>();
     const json* settings = r.get("settings", json::value_t::object, "an object");
@@ -127,7 +133,8 @@ void read_instances(ObjectReader& top, const std::filesystem::path& file, Config
 
 }  // namespace
 
-ConfigError::ConfigError(std::filesystem::path file, std::string pointer, std::string what_went_wrong)
+ConfigError::ConfigError(std::filesystem::path file, std::string pointer,
+                         std::string what_went_wrong)
     : std::runtime_error(format_message(file, pointer, what_went_wrong)),
       file_(std::move(file)),
       pointer_(std::move(pointer)) {}
@@ -154,11 +161,13 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
                                     " (written for another meterbridge version?)");
   }
 
-  if (const json* dirs = top.get("plugin_dirs", json::value_t::array, "an array of directory paths")) {
+  if (const json* dirs =
+          top.get("plugin_dirs", json::value_t::array, "an array of directory paths")) {
     for (size_t i = 0; i < dirs->size(); ++i) {
       const json& d = (*dirs)[i];
       if (!d.is_string() || d.get<std::string>().empty()) {
-        top.fail("/plugin_dirs/" + std::to_string(i), "expected a directory path string, found " + describe_json_value(d));
+        top.fail("/plugin_dirs/" + std::to_string(i),
+                 "expected a directory path string, found " + describe_json_value(d));
       }
       c.plugin_dirs.push_back(resolve(c.base_dir, d.get<std::string>()));
     }
@@ -170,7 +179,8 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
   try {
     (void)date::locate_zone(c.timezone);
   } catch (const std::exception&) {
-    top.fail("/timezone", "expected an IANA time zone name such as \"Europe/Rome\", found \"" + c.timezone + "\"");
+    top.fail("/timezone", "expected an IANA time zone name such as \"Europe/Rome\", found \"" +
+                              c.timezone + "\"");
   }
 
   if (const json* log = top.get("log", json::value_t::object, "an object")) {
@@ -178,7 +188,8 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
     c.log_level = r.string_or("level", "");
     static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
     if (!c.log_level.empty() && !levels.count(c.log_level)) {
-      r.fail("/log/level", "expected trace, debug, info, warn, error or off, found \"" + c.log_level + "\"");
+      r.fail("/log/level",
+             "expected trace, debug, info, warn, error or off, found \"" + c.log_level + "\"");
     }
     c.log_format = r.string_or("format", "");
     if (!c.log_format.empty() && c.log_format != "text" && c.log_format != "json") {
@@ -196,8 +207,8 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
 Config load_config(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    throw ConfigError(file, "", std::filesystem::exists(file) ? "cannot be read (permissions?)"
-                                                              : "no such file");
+    throw ConfigError(
+        file, "", std::filesystem::exists(file) ? "cannot be read (permissions?)" : "no such file");
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -216,8 +227,9 @@ Config load_config(const std::filesystem::path& file) {
         ++column;
       }
     }
-    throw ConfigError(file, "", "not valid JSON at line " + std::to_string(line) + ", column " +
-                                    std::to_string(column) + ": " + e.what());
+    throw ConfigError(file, "",
+                      "not valid JSON at line " + std::to_string(line) + ", column " +
+                          std::to_string(column) + ": " + e.what());
   }
   return parse_config(doc, file);
 }

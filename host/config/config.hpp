@@ -33,7 +33,7 @@ struct HttpConfig {
 
 // One configured plugin instance: plugins.<name>.
 struct InstanceConfig {
-  std::string name;    // the instance id: log lines, state table and reports use it
+  std::string name;  // the instance id: log lines, state table and reports use it
   bool enabled = false;
   std::string plugin;  // the plugin id, e.g. "sophos-central"
   nlohmann::json settings = nlohmann::json::object();

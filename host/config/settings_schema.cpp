@@ -11,10 +11,11 @@ using nlohmann::json;
 
 const std::set<std::string>& supported_keywords() {
   static const std::set<std::string> k = {
-      "type",     "properties", "required",  "additionalProperties", "enum",
-      "minimum",  "maximum",    "minLength", "maxLength",            "minItems",
-      "maxItems", "items",      "pattern",   "x-secret",             "description",
-      "default",  "title",      "$schema",   "examples"};
+      "type",      "properties", "required",    "additionalProperties",
+      "enum",      "minimum",    "maximum",     "minLength",
+      "maxLength", "minItems",   "maxItems",    "items",
+      "pattern",   "x-secret",   "description", "default",
+      "title",     "$schema",    "examples"};
   return k;
 }
 
@@ -27,9 +28,12 @@ const std::set<std::string>& supported_types() {
 std::string escape_pointer_token(const std::string& token) {
   std::string out;
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -70,8 +74,10 @@ void check_schema_at(const json& schema, const std::string& at, std::vector<Sche
     }
     if (key == "type") {
       if (!value.is_string() || !supported_types().count(value.get<std::string>())) {
-        out.push_back({here, "expected one of object, array, string, integer, number, boolean, "
-                             "null, found " + describe_json_value(value)});
+        out.push_back({here,
+                       "expected one of object, array, string, integer, number, boolean, "
+                       "null, found " +
+                           describe_json_value(value)});
       }
     } else if (key == "properties") {
       if (!value.is_object()) {
@@ -88,7 +94,8 @@ void check_schema_at(const json& schema, const std::string& at, std::vector<Sche
       if (ok) {
         for (const auto& r : value) ok = ok && r.is_string();
       }
-      if (!ok) out.push_back({here, "expected an array of strings, found " + describe_json_value(value)});
+      if (!ok)
+        out.push_back({here, "expected an array of strings, found " + describe_json_value(value)});
     } else if (key == "additionalProperties" || key == "x-secret") {
       if (!value.is_boolean()) {
         out.push_back({here, "expected true or false, found " + describe_json_value(value)});
@@ -98,10 +105,12 @@ void check_schema_at(const json& schema, const std::string& at, std::vector<Sche
         out.push_back({here, "expected a non-empty array, found " + describe_json_value(value)});
       }
     } else if (key == "minimum" || key == "maximum") {
-      if (!value.is_number()) out.push_back({here, "expected a number, found " + describe_json_value(value)});
+      if (!value.is_number())
+        out.push_back({here, "expected a number, found " + describe_json_value(value)});
     } else if (key == "minLength" || key == "maxLength" || key == "minItems" || key == "maxItems") {
       if (!value.is_number_unsigned()) {
-        out.push_back({here, "expected a non-negative integer, found " + describe_json_value(value)});
+        out.push_back(
+            {here, "expected a non-negative integer, found " + describe_json_value(value)});
       }
     } else if (key == "pattern") {
       if (!value.is_string()) {
@@ -119,7 +128,8 @@ void check_schema_at(const json& schema, const std::string& at, std::vector<Sche
 
 std::string describe_for(const json& schema, const json& value) {
   // Never repeat the value of a secret field, not even a wrong one: it may be the secret.
-  if (schema.value("x-secret", false)) return std::string("a ") + value.type_name() + " (value hidden)";
+  if (schema.value("x-secret", false))
+    return std::string("a ") + value.type_name() + " (value hidden)";
   return describe_json_value(value);
 }
 
@@ -135,8 +145,9 @@ void validate_at(const json& schema, const json& value, const std::string& at,
   }
   if (schema.value("x-secret", false)) {
     if (!value.is_string() || !is_secret_reference(value.get<std::string>())) {
-      out.push_back({at, "a secret must be given as a reference ${env:NAME} or ${file:PATH}; "
-                         "plain-text secrets are refused (value hidden)"});
+      out.push_back({at,
+                     "a secret must be given as a reference ${env:NAME} or ${file:PATH}; "
+                     "plain-text secrets are refused (value hidden)"});
     }
     return;
   }
@@ -144,16 +155,19 @@ void validate_at(const json& schema, const json& value, const std::string& at,
     bool found = false;
     for (const auto& allowed : schema["enum"]) found = found || allowed == value;
     if (!found) {
-      out.push_back({at, "expected one of " + schema["enum"].dump() + ", found " + describe_json_value(value)});
+      out.push_back({at, "expected one of " + schema["enum"].dump() + ", found " +
+                             describe_json_value(value)});
     }
   }
   if (value.is_number()) {
     const double d = value.get<double>();
     if (schema.contains("minimum") && d < schema["minimum"].get<double>()) {
-      out.push_back({at, "expected a number >= " + schema["minimum"].dump() + ", found " + value.dump()});
+      out.push_back(
+          {at, "expected a number >= " + schema["minimum"].dump() + ", found " + value.dump()});
     }
     if (schema.contains("maximum") && d > schema["maximum"].get<double>()) {
-      out.push_back({at, "expected a number <= " + schema["maximum"].dump() + ", found " + value.dump()});
+      out.push_back(
+          {at, "expected a number <= " + schema["maximum"].dump() + ", found " + value.dump()});
     }
   }
   if (value.is_string()) {

@@ -8,9 +8,9 @@
 namespace meterbridge::host {
 
 struct Manifest {
-  std::filesystem::path file;     // the manifest itself
+  std::filesystem::path file;  // the manifest itself
   std::string id;
-  std::string kind;               // "source" or "sink"
+  std::string kind;  // "source" or "sink"
   std::string version;
   std::filesystem::path library;  // absolute: resolved against the manifest's directory
 };

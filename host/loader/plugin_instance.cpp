@@ -7,7 +7,9 @@ namespace meterbridge::host {
 PluginInstance::PluginInstance(std::shared_ptr<const PluginModule> module, void* handle)
     : module_(std::move(module)), handle_(handle) {}
 
-PluginInstance::~PluginInstance() { module_->api().destroy(handle_); }
+PluginInstance::~PluginInstance() {
+  module_->api().destroy(handle_);
+}
 
 CallResult PluginInstance::check() {
   std::lock_guard lock(mutex_);

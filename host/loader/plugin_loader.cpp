@@ -7,7 +7,8 @@
 
 namespace meterbridge::host {
 
-LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs, const LoaderOptions& options) {
+LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs,
+                        const LoaderOptions& options) {
   LoadReport report;
   std::map<std::string, std::filesystem::path> seen;  // id -> manifest that claimed it first
   auto refuse = [&](std::filesystem::path file, std::string id, std::string reason) {
@@ -23,7 +24,8 @@ LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs, c
     std::vector<std::filesystem::path> manifests;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
       const std::string name = entry.path().filename().string();
-      if (name.size() > 12 && name.compare(name.size() - 12, 12, ".plugin.json") == 0) manifests.push_back(entry.path());
+      if (name.size() > 12 && name.compare(name.size() - 12, 12, ".plugin.json") == 0)
+        manifests.push_back(entry.path());
     }
     std::sort(manifests.begin(), manifests.end());
     for (const auto& file : manifests) {
@@ -36,8 +38,9 @@ LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs, c
       }
       if (auto it = seen.find(manifest.id); it != seen.end()) {
         refuse(file, manifest.id,
-               "plugin '" + manifest.id + "' (" + file.string() + "): duplicate id, already provided by " +
-                   it->second.string() + "; the first one found is kept");
+               "plugin '" + manifest.id + "' (" + file.string() +
+                   "): duplicate id, already provided by " + it->second.string() +
+                   "; the first one found is kept");
         continue;
       }
       try {

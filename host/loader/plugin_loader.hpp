@@ -25,6 +25,7 @@ struct LoadReport {
 
 // Loads every *.plugin.json of each directory (sorted, not recursive), in directory order.
 // All loads run on the calling thread.
-LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs, const LoaderOptions& options = {});
+LoadReport load_plugins(const std::vector<std::filesystem::path>& plugin_dirs,
+                        const LoaderOptions& options = {});
 
 }  // namespace meterbridge::host

@@ -22,11 +22,13 @@ std::string take_plugin_buffer(mb_buffer& buffer) {
   return text;
 }
 
-std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest, const LoaderOptions& options) {
+std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest,
+                                                 const LoaderOptions& options) {
   const std::string file = manifest.library.string();
   const std::string who = "plugin '" + manifest.id + "' (" + file + ")";
   if (!std::filesystem::exists(manifest.library)) {
-    throw LoadError(manifest.id, who + ": library file does not exist (named by " + manifest.file.string() + ")");
+    throw LoadError(manifest.id, who + ": library file does not exist (named by " +
+                                     manifest.file.string() + ")");
   }
   std::shared_ptr<PluginModule> m(new PluginModule());
   m->manifest_ = manifest;
@@ -48,17 +50,21 @@ std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest, const
                                      "` to find a missing dependency)");
   }
   if (!m->library_.has(MB_ENTRY_SYMBOL)) {
-    throw LoadError(manifest.id, who + ": does not export " MB_ENTRY_SYMBOL
-                                       "; it is not a meterbridge plugin (was it built with meterbridge_add_plugin?)");
+    throw LoadError(
+        manifest.id,
+        who + ": does not export " MB_ENTRY_SYMBOL
+              "; it is not a meterbridge plugin (was it built with meterbridge_add_plugin?)");
   }
-  auto entry = m->library_.get<mb_status(const mb_host_version*, const mb_plugin_api**)>(MB_ENTRY_SYMBOL);
+  auto entry =
+      m->library_.get<mb_status(const mb_host_version*, const mb_plugin_api**)>(MB_ENTRY_SYMBOL);
   mb_host_version host{sizeof(mb_host_version), MB_ABI_MAJOR, MB_ABI_MINOR};
   const mb_plugin_api* table = nullptr;
   mb_status status = entry(&host, &table);
   if (table == nullptr || table->struct_size < offsetof(mb_plugin_api, validate_settings)) {
     throw LoadError(manifest.id, who + ": the entry point returned " +
                                      (table ? "a table too small for ABI 1.0" : "no plugin table") +
-                                     " (status " + std::to_string(status) + "); host ABI " + kHostAbi);
+                                     " (status " + std::to_string(status) + "); host ABI " +
+                                     kHostAbi);
   }
   // Copy what the plugin has into a zeroed, host-sized table: fields of newer minors that an
   // older plugin lacks read as absent.
@@ -69,34 +75,42 @@ std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest, const
   const std::string id = api.id ? api.id : manifest.id;
   const std::string named = "plugin '" + id + "' (" + file + ")";
   if (api.abi_major != MB_ABI_MAJOR) {
-    throw LoadError(id, named + ": built for plugin ABI " + plugin_abi + ", this host speaks ABI " + kHostAbi +
-                            "; a different major version cannot be loaded: rebuild the plugin against the "
-                            "host's SDK or use a host of ABI major " + std::to_string(api.abi_major));
+    throw LoadError(
+        id, named + ": built for plugin ABI " + plugin_abi + ", this host speaks ABI " + kHostAbi +
+                "; a different major version cannot be loaded: rebuild the plugin against the "
+                "host's SDK or use a host of ABI major " +
+                std::to_string(api.abi_major));
   }
   if (api.min_host_minor > MB_ABI_MINOR) {
-    throw LoadError(id, named + ": built for plugin ABI " + plugin_abi + " and needs a host of ABI " +
-                            version_text(MB_ABI_MAJOR, api.min_host_minor) + " or newer, this host speaks ABI " +
-                            kHostAbi + ": upgrade meterbridge");
+    throw LoadError(id,
+                    named + ": built for plugin ABI " + plugin_abi + " and needs a host of ABI " +
+                        version_text(MB_ABI_MAJOR, api.min_host_minor) +
+                        " or newer, this host speaks ABI " + kHostAbi + ": upgrade meterbridge");
   }
   if (status != MB_OK) {
     throw LoadError(id, named + ": the plugin refused this host (status " + std::to_string(status) +
                             "); plugin ABI " + plugin_abi + ", host ABI " + kHostAbi);
   }
   if (!api.id || !api.version || !api.create || !api.destroy || !api.check || !api.invoke) {
-    throw LoadError(id, named + ": its table lacks a required field (id, version, create, destroy, check or "
-                                "invoke); plugin ABI " + plugin_abi + ", host ABI " + kHostAbi);
+    throw LoadError(
+        id, named +
+                ": its table lacks a required field (id, version, create, destroy, check or "
+                "invoke); plugin ABI " +
+                plugin_abi + ", host ABI " + kHostAbi);
   }
   if (api.kind != MB_KIND_SOURCE && api.kind != MB_KIND_SINK) {
-    throw LoadError(id, named + ": kind " + std::to_string(api.kind) + " is neither source (1) nor sink (2)");
+    throw LoadError(
+        id, named + ": kind " + std::to_string(api.kind) + " is neither source (1) nor sink (2)");
   }
   if (id != manifest.id) {
-    throw LoadError(manifest.id, "plugin library " + file + " calls itself '" + id + "' but its manifest " +
-                                     manifest.file.string() + " says '" + manifest.id + "'; fix the manifest");
+    throw LoadError(manifest.id, "plugin library " + file + " calls itself '" + id +
+                                     "' but its manifest " + manifest.file.string() + " says '" +
+                                     manifest.id + "'; fix the manifest");
   }
   const std::string kind = api.kind == MB_KIND_SOURCE ? "source" : "sink";
   if (kind != manifest.kind) {
-    throw LoadError(id, named + ": is a " + kind + " but its manifest " + manifest.file.string() + " says " +
-                            manifest.kind);
+    throw LoadError(id, named + ": is a " + kind + " but its manifest " + manifest.file.string() +
+                            " says " + manifest.kind);
   }
   m->id_ = id;
   m->version_ = api.version;
@@ -118,10 +132,12 @@ CallResult PluginModule::validate_settings(std::string_view settings_json) const
   return {s, take_plugin_buffer(error)};
 }
 
-CreateResult PluginModule::create_instance(const mb_host_api* host, std::string_view settings_json) const {
+CreateResult PluginModule::create_instance(const mb_host_api* host,
+                                           std::string_view settings_json) const {
   void* handle = nullptr;
   mb_buffer error{};
-  mb_status s = api_.create(host, mb_str{settings_json.data(), settings_json.size()}, &handle, &error);
+  mb_status s =
+      api_.create(host, mb_str{settings_json.data(), settings_json.size()}, &handle, &error);
   std::string message = take_plugin_buffer(error);
   CreateResult r;
   if (s != MB_OK) {

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include <boost/dll/shared_library.hpp>
 #include <meterbridge/abi.h>
+#include <boost/dll/shared_library.hpp>
 
 #include "loader/manifest.hpp"
 #include "loader/plugin_instance.hpp"

@@ -7,8 +7,8 @@
 namespace meterbridge::host {
 
 // <dir of the meterbridge executable>/<relative plugin dir>, for the build tree
-// (bin/ -> lib/meterbridge/plugins) and for an installed prefix (bin/ -> <libdir>/meterbridge/plugins).
-// Only directories that exist are returned.
+// (bin/ -> lib/meterbridge/plugins) and for an installed prefix (bin/ ->
+// <libdir>/meterbridge/plugins). Only directories that exist are returned.
 std::vector<std::filesystem::path> default_plugin_dirs();
 
 }  // namespace meterbridge::host

@@ -19,7 +19,9 @@ HttpSettings http_settings(const HttpConfig& c) {
   return s;
 }
 
-std::string where(const InstanceConfig& instance) { return "instance '" + instance.name + "'"; }
+std::string where(const InstanceConfig& instance) {
+  return "instance '" + instance.name + "'";
+}
 
 }  // namespace
 
@@ -60,7 +62,8 @@ std::vector<std::string> PluginHost::settings_problems(const InstanceConfig& ins
   std::vector<std::string> problems;
   for (const auto& issue : check_schema(schema)) {
     problems.push_back("plugin '" + module->id() + "' (" + module->path().string() +
-                       ") declares an unusable settings schema at " + issue.pointer + ": " + issue.message);
+                       ") declares an unusable settings schema at " + issue.pointer + ": " +
+                       issue.message);
   }
   if (!problems.empty()) return problems;
   for (const auto& issue : validate_against_schema(schema, instance.settings, at + "/settings")) {
@@ -92,8 +95,10 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
   running->module = find_plugin(instance.plugin);
 
   std::map<std::string, std::string> secret_references;
-  for (const auto& name : secret_properties(nlohmann::json::parse(running->module->settings_schema_json()))) {
-    if (instance.settings.contains(name)) secret_references[name] = instance.settings[name].get<std::string>();
+  for (const auto& name :
+       secret_properties(nlohmann::json::parse(running->module->settings_schema_json()))) {
+    if (instance.settings.contains(name))
+      secret_references[name] = instance.settings[name].get<std::string>();
   }
   SharedServices shared;
   shared.http = &http_;
@@ -106,7 +111,8 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
   shared.cancelled = &cancelled_;
   running->services = std::make_unique<InstanceServices>(instance.name, shared, secret_references,
                                                          config_.base_dir);
-  auto created = running->module->create_instance(running->services->table(), instance.settings.dump());
+  auto created =
+      running->module->create_instance(running->services->table(), instance.settings.dump());
   if (!created) {
     throw InstanceError(created.error.status, where(instance) + " (plugin '" + instance.plugin +
                                                   "'): create failed: " + created.error.text);

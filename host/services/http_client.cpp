@@ -40,13 +40,17 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value = line.substr(colon + 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())))
+      value.erase(0, 1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+      value.pop_back();
     static_cast<Exchange*>(user)->headers[name] = value;
   } else if (line.rfind("HTTP/", 0) == 0) {
-    static_cast<Exchange*>(user)->headers.clear();  // a new response (after 100-continue, redirects)
+    static_cast<Exchange*>(user)
+        ->headers.clear();  // a new response (after 100-continue, redirects)
   }
   return size * n;
 }
@@ -56,7 +60,9 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return (ex->cancelled && *ex->cancelled && (*ex->cancelled)()) ? 1 : 0;
 }
 
-std::string without_query(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
+std::string without_query(const std::string& url) {
+  return url.substr(0, url.find_first_of("?#"));
+}
 
 bool idempotent(const std::string& method) {
   static const std::set<std::string> m = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"};
@@ -64,9 +70,11 @@ bool idempotent(const std::string& method) {
 }
 
 std::string validate(const json& r) {
-  static const std::set<std::string> methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  static const std::set<std::string> methods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                "PATCH", "DELETE", "OPTIONS"};
   if (!r.is_object()) return "request must be a JSON object";
-  if (!r.contains("method") || !r["method"].is_string() || !methods.count(r["method"].get<std::string>())) {
+  if (!r.contains("method") || !r["method"].is_string() ||
+      !methods.count(r["method"].get<std::string>())) {
     return "request.method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
   }
   if (!r.contains("url") || !r["url"].is_string()) return "request.url must be a string";
@@ -78,7 +86,8 @@ std::string validate(const json& r) {
     if (!r["headers"].is_object()) return "request.headers must be an object of strings";
     for (const auto& [k, v] : r["headers"].items()) {
       if (!v.is_string()) return "request.headers." + k + " must be a string";
-      if (k.find_first_of(":\r\n") != std::string::npos || v.get<std::string>().find_first_of("\r\n") != std::string::npos) {
+      if (k.find_first_of(":\r\n") != std::string::npos ||
+          v.get<std::string>().find_first_of("\r\n") != std::string::npos) {
         return "request.headers." + k + " contains a forbidden character";
       }
     }
@@ -89,7 +98,8 @@ std::string validate(const json& r) {
       return std::string("request.") + k + " must be a positive integer";
     }
   }
-  if (r.contains("retry_unsafe") && !r["retry_unsafe"].is_boolean()) return "request.retry_unsafe must be a boolean";
+  if (r.contains("retry_unsafe") && !r["retry_unsafe"].is_boolean())
+    return "request.retry_unsafe must be a boolean";
   return {};
 }
 
@@ -101,7 +111,8 @@ HttpClient::HttpClient(HttpSettings settings, Sleeper sleeper)
   if (!sleeper_) sleeper_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 
-int64_t HttpClient::parse_retry_after_ms(const std::string& value, std::chrono::system_clock::time_point now) {
+int64_t HttpClient::parse_retry_after_ms(const std::string& value,
+                                         std::chrono::system_clock::time_point now) {
   if (value.empty()) return -1;
   if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return value.size() > 9 ? -1 : std::stoll(value) * 1000;
@@ -112,7 +123,8 @@ int64_t HttpClient::parse_retry_after_ms(const std::string& value, std::chrono::
   return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(delta).count());
 }
 
-HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>& is_cancelled) const {
+HttpOutcome HttpClient::perform(const json& request,
+                                const std::function<bool()>& is_cancelled) const {
   if (std::string problem = validate(request); !problem.empty()) {
     return {MB_E_INVALID_ARGUMENT, {}, "invalid http request: " + problem};
   }
@@ -166,7 +178,8 @@ HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    // Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself; nothing here overrides them.
+    // Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself; nothing here overrides
+    // them.
 
     CURLcode rc = curl_easy_perform(c);
     int64_t wait_ms = -1;
@@ -177,18 +190,24 @@ HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>
       const bool retryable = code == 429 || (code >= 500 && code <= 599 && retry_5xx);
       if (!retryable || attempt == attempts_max) {
         return {MB_OK,
-                {{"schema", "http.response.v1"}, {"status", code}, {"headers", ex.headers},
-                 {"body", ex.body}, {"attempts", attempt}},
+                {{"schema", "http.response.v1"},
+                 {"status", code},
+                 {"headers", ex.headers},
+                 {"body", ex.body},
+                 {"attempts", attempt}},
                 {}};
       }
       if (auto it = ex.headers.find("retry-after"); it != ex.headers.end()) {
         wait_ms = parse_retry_after_ms(it->second, std::chrono::system_clock::now());
         if (wait_ms > settings_.max_retry_after_ms) {
-          log->warn("{}: HTTP {} asks to retry after {} ms, more than the {} ms allowed; giving up", where, code,
-                    wait_ms, settings_.max_retry_after_ms);
+          log->warn("{}: HTTP {} asks to retry after {} ms, more than the {} ms allowed; giving up",
+                    where, code, wait_ms, settings_.max_retry_after_ms);
           return {MB_OK,
-                  {{"schema", "http.response.v1"}, {"status", code}, {"headers", ex.headers},
-                   {"body", ex.body}, {"attempts", attempt}},
+                  {{"schema", "http.response.v1"},
+                   {"status", code},
+                   {"headers", ex.headers},
+                   {"body", ex.body},
+                   {"attempts", attempt}},
                   {}};
         }
       }
@@ -198,22 +217,31 @@ HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>
       if (!idempotent(method) && !request.value("retry_unsafe", false)) {
         // The server may have acted on a POST before the connection broke: retrying could
         // create a second record. Report it and let the caller re-read.
-        return {MB_E_TRANSIENT, {}, where + ": " + last_error + " (not retried: " + method + " is not idempotent)"};
+        return {MB_E_TRANSIENT,
+                {},
+                where + ": " + last_error + " (not retried: " + method + " is not idempotent)"};
       }
       if (attempt == attempts_max) break;
     }
     if (wait_ms < 0) {
-      const int64_t base = std::min(settings_.max_backoff_ms, settings_.initial_backoff_ms << (attempt - 1));
-      wait_ms = base / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(base / 2 + 1));  // jitter
+      const int64_t base =
+          std::min(settings_.max_backoff_ms, settings_.initial_backoff_ms << (attempt - 1));
+      wait_ms =
+          base / 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(base / 2 + 1));  // jitter
     }
-    log->warn("{}: {} on attempt {}/{}; retrying in {} ms", where, last_error, attempt, attempts_max, wait_ms);
+    log->warn("{}: {} on attempt {}/{}; retrying in {} ms", where, last_error, attempt,
+              attempts_max, wait_ms);
     // Wait in slices so that cancellation is noticed during a long backoff.
     for (int64_t left = wait_ms; left > 0; left -= 200) {
-      if (is_cancelled && is_cancelled()) return {MB_E_CANCELLED, {}, where + ": cancelled while waiting to retry"};
+      if (is_cancelled && is_cancelled())
+        return {MB_E_CANCELLED, {}, where + ": cancelled while waiting to retry"};
       sleeper_(std::chrono::milliseconds(std::min<int64_t>(left, 200)));
     }
   }
-  return {MB_E_TRANSIENT, {}, where + ": no response after " + std::to_string(attempts_max) + " attempts: " + last_error};
+  return {
+      MB_E_TRANSIENT,
+      {},
+      where + ": no response after " + std::to_string(attempts_max) + " attempts: " + last_error};
 }
 
 }  // namespace meterbridge::host

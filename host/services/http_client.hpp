@@ -36,10 +36,12 @@ class HttpClient {
   explicit HttpClient(HttpSettings settings, Sleeper sleeper = {});
 
   // Performs an "http.request.v1" exchange. MB_OK whenever an HTTP response arrived.
-  HttpOutcome perform(const nlohmann::json& request, const std::function<bool()>& is_cancelled) const;
+  HttpOutcome perform(const nlohmann::json& request,
+                      const std::function<bool()>& is_cancelled) const;
 
   // Parses a Retry-After value (delta seconds or HTTP-date) relative to now; -1 if unusable.
-  static int64_t parse_retry_after_ms(const std::string& value, std::chrono::system_clock::time_point now);
+  static int64_t parse_retry_after_ms(const std::string& value,
+                                      std::chrono::system_clock::time_point now);
 
  private:
   HttpSettings settings_;

@@ -12,16 +12,24 @@ namespace {
 
 using meterbridge::detail::fill_buffer;
 
-InstanceServices& self(void* host) { return *static_cast<InstanceServices*>(host); }
+InstanceServices& self(void* host) {
+  return *static_cast<InstanceServices*>(host);
+}
 
 spdlog::level::level_enum to_spdlog(int32_t level) {
   switch (level) {
-    case MB_LOG_TRACE: return spdlog::level::trace;
-    case MB_LOG_DEBUG: return spdlog::level::debug;
-    case MB_LOG_INFO: return spdlog::level::info;
-    case MB_LOG_WARN: return spdlog::level::warn;
-    case MB_LOG_ERROR: return spdlog::level::err;
-    default: return spdlog::level::warn;  // an unknown level is still shown, never dropped
+    case MB_LOG_TRACE:
+      return spdlog::level::trace;
+    case MB_LOG_DEBUG:
+      return spdlog::level::debug;
+    case MB_LOG_INFO:
+      return spdlog::level::info;
+    case MB_LOG_WARN:
+      return spdlog::level::warn;
+    case MB_LOG_ERROR:
+      return spdlog::level::err;
+    default:
+      return spdlog::level::warn;  // an unknown level is still shown, never dropped
   }
 }
 
@@ -68,8 +76,10 @@ mb_status InstanceServices::http(void* host, mb_str request, mb_buffer* response
       return MB_E_INVALID_ARGUMENT;
     }
     HttpOutcome out = s.shared_.http->perform(parsed, [&s] { return is_cancelled(&s) != 0; });
-    fill_buffer(response, out.status == MB_OK ? out.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                              : out.error);
+    fill_buffer(response,
+                out.status == MB_OK
+                    ? out.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    : out.error);
     return out.status;
   } catch (const std::exception& e) {
     fill_buffer(response, std::string("http failed inside the host: ") + e.what());
@@ -126,7 +136,8 @@ int32_t InstanceServices::is_cancelled(void* host) {
 int64_t InstanceServices::now_unix_ms(void* host) {
   auto& s = self(host);
   if (s.shared_.now_unix_ms) return s.shared_.now_unix_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

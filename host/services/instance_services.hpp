@@ -26,7 +26,8 @@ class InstanceServices {
  public:
   // secret_references: settings key -> ${env:...}/${file:...} reference, resolved on demand.
   InstanceServices(std::string instance_id, SharedServices shared,
-                   std::map<std::string, std::string> secret_references, std::filesystem::path base_dir);
+                   std::map<std::string, std::string> secret_references,
+                   std::filesystem::path base_dir);
   InstanceServices(const InstanceServices&) = delete;
   InstanceServices& operator=(const InstanceServices&) = delete;
 

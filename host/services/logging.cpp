@@ -4,8 +4,8 @@
 #include <iostream>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
+#include <nlohmann/json.hpp>
 
 #include "services/redactor.hpp"
 
@@ -19,8 +19,9 @@ std::string utc_timestamp(spdlog::log_clock::time_point tp) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -31,12 +32,14 @@ class RedactingSink : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    const std::string text = Redactor::global().redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    const std::string text =
+        Redactor::global().redact(std::string_view(msg.payload.data(), msg.payload.size()));
     const std::string level(spdlog::level::to_string_view(msg.level).data(),
                             spdlog::level::to_string_view(msg.level).size());
     const std::string name(msg.logger_name.data(), msg.logger_name.size());
     if (format_ == LogFormat::json) {
-      nlohmann::json line = {{"ts", utc_timestamp(msg.time)}, {"level", level}, {"logger", name}, {"msg", text}};
+      nlohmann::json line = {
+          {"ts", utc_timestamp(msg.time)}, {"level", level}, {"logger", name}, {"msg", text}};
       out_ << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       out_ << utc_timestamp(msg.time) << ' ' << level << " [" << name << "] " << text << '\n';
@@ -82,9 +85,12 @@ std::optional<LogFormat> parse_log_format(std::string_view t) {
   return std::nullopt;
 }
 
-void configure_logging(spdlog::level::level_enum level, LogFormat format) { install(level, format, std::cerr); }
+void configure_logging(spdlog::level::level_enum level, LogFormat format) {
+  install(level, format, std::cerr);
+}
 
-void configure_logging_to_stream(spdlog::level::level_enum level, LogFormat format, std::ostream& out) {
+void configure_logging_to_stream(spdlog::level::level_enum level, LogFormat format,
+                                 std::ostream& out) {
   install(level, format, out);
 }
 

@@ -21,7 +21,8 @@ std::optional<LogFormat> parse_log_format(std::string_view text);
 // Sends every logger's lines to stderr in the given format from now on.
 void configure_logging(spdlog::level::level_enum level, LogFormat format);
 // The same, to a stream (tests).
-void configure_logging_to_stream(spdlog::level::level_enum level, LogFormat format, std::ostream& out);
+void configure_logging_to_stream(spdlog::level::level_enum level, LogFormat format,
+                                 std::ostream& out);
 
 // The logger for name; created on first use, sharing the configured sink.
 std::shared_ptr<spdlog::logger> get_logger(const std::string& name);

@@ -20,10 +20,13 @@ class Statement {
     }
   }
   ~Statement() { sqlite3_finalize(stmt_); }
-  void bind(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
+  void bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
   int step() {
     int rc = sqlite3_step(stmt_);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
     return rc;
   }
   sqlite3_stmt* get() { return stmt_; }
@@ -51,7 +54,8 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
   if (fd < 0) throw std::runtime_error("state store: cannot create " + file.string());
   ::fchmod(fd, 0600);
   ::close(fd);
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string m = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error("state store: cannot open " + file.string() + ": " + m);
@@ -60,7 +64,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
   exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
 }
 
-StateStore::~StateStore() { sqlite3_close(db_); }
+StateStore::~StateStore() {
+  sqlite3_close(db_);
+}
 
 std::string StateStore::table_for(const std::string& instance) {
   static const std::regex ok("^[a-z0-9][a-z0-9_-]{0,63}$");
@@ -70,9 +76,10 @@ std::string StateStore::table_for(const std::string& instance) {
   }
   // The id is restricted above, so quoting it as an identifier is safe.
   std::string table = "\"state:" + instance + "\"";
-  exec(db_, "CREATE TABLE IF NOT EXISTS " + table +
-                " (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT "
-                "(strftime('%Y-%m-%dT%H:%M:%fZ','now')))");
+  exec(db_,
+       "CREATE TABLE IF NOT EXISTS " + table +
+           " (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL DEFAULT "
+           "(strftime('%Y-%m-%dT%H:%M:%fZ','now')))");
   return table;
 }
 
@@ -85,11 +92,14 @@ std::optional<std::string> StateStore::get(const std::string& instance, const st
   return std::string(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(s.get(), 0)));
 }
 
-void StateStore::put(const std::string& instance, const std::string& key, const std::string& value) {
+void StateStore::put(const std::string& instance, const std::string& key,
+                     const std::string& value) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "INSERT INTO " + table_for(instance) +
-                       " (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                       "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+  Statement s(
+      db_,
+      "INSERT INTO " + table_for(instance) +
+          " (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+          "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')");
   s.bind(1, key);
   s.bind(2, value);
   s.step();

@@ -7,7 +7,8 @@ using meterbridge::json;
 class DemoSource : public meterbridge::SourcePlugin {
  public:
   DemoSource(meterbridge::Host host, const json& settings)
-      : host_(host), customers_(settings.at("customers")),
+      : host_(host),
+        customers_(settings.at("customers")),
         sku_(settings.value("sku", "DEMO-SEATS")) {}
 
   // Deeper checks than the schema can express; runs without an instance.
@@ -22,7 +23,8 @@ class DemoSource : public meterbridge::SourcePlugin {
 
   json check() override {
     host_.info("check: " + std::to_string(customers_.size()) + " customers configured");
-    return {{"customers", customers_.size()}, {"last_collected", host_.state_get("last_date").value_or("")}};
+    return {{"customers", customers_.size()},
+            {"last_collected", host_.state_get("last_date").value_or("")}};
   }
 
   json discover() override {
@@ -34,8 +36,12 @@ class DemoSource : public meterbridge::SourcePlugin {
   json collect(const std::string& date) override {
     json records = json::array();
     for (const auto& c : customers_) {
-      records.push_back({{"customer_id", c["id"]}, {"customer_name", c["name"]}, {"sku", sku_},
-                         {"product_name", "Demo seats"}, {"metric", "seats"}, {"quantity", c["seats"]}});
+      records.push_back({{"customer_id", c["id"]},
+                         {"customer_name", c["name"]},
+                         {"sku", sku_},
+                         {"product_name", "Demo seats"},
+                         {"metric", "seats"},
+                         {"quantity", c["seats"]}});
     }
     host_.state_put("last_date", date);
     return {{"records", records}};

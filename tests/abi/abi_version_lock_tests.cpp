@@ -67,10 +67,15 @@ TEST_CASE("abi.h matches the hash recorded for its version") {
   auto it = kRecorded.find(version);
   std::ostringstream hex;
   hex << "0x" << std::hex << actual << "ull";
-  INFO("The declarations in sdk/include/meterbridge/abi.h changed (hash " << hex.str() << ") without a version decision.\n"
-       "Decide: an append-only change (new field or optional hook at the end of a struct) bumps\n"
-       "MB_ABI_MINOR; anything else bumps MB_ABI_MAJOR. Then add {\"MAJOR.MINOR\", " << hex.str() << "}\n"
-       "to kRecorded in tests/abi/abi_version_lock_tests.cpp. Never edit an existing line.");
+  INFO(
+      "The declarations in sdk/include/meterbridge/abi.h changed (hash "
+      << hex.str()
+      << ") without a version decision.\n"
+         "Decide: an append-only change (new field or optional hook at the end of a struct) bumps\n"
+         "MB_ABI_MINOR; anything else bumps MB_ABI_MAJOR. Then add {\"MAJOR.MINOR\", "
+      << hex.str()
+      << "}\n"
+         "to kRecorded in tests/abi/abi_version_lock_tests.cpp. Never edit an existing line.");
   REQUIRE(it != kRecorded.end());
   CHECK(it->second == actual);
 }

@@ -8,15 +8,17 @@ using Catch::Contains;
 TEST_CASE("a duplicate id is refused, naming both manifests; the first one found is kept") {
   meterbridge::host::LoaderOptions options;
   options.pin_libraries = false;
-  auto r = meterbridge::host::load_plugins({fixture_dir("ok"), fixture_dir("duplicate_id")}, options);
+  auto r =
+      meterbridge::host::load_plugins({fixture_dir("ok"), fixture_dir("duplicate_id")}, options);
   REQUIRE(r.plugins.size() == 1);
   CHECK(r.plugins[0]->version() == "1.0.0");
   CHECK(r.plugins[0]->path().parent_path() == fixture_dir("ok"));
   REQUIRE(r.refusals.size() == 1);
   CHECK(r.refusals[0].plugin_id == "fixture-ok");
-  CHECK_THAT(r.refusals[0].message(), Contains("duplicate id") &&
-                                          Contains((fixture_dir("ok") / "fixture-ok.plugin.json").string()) &&
-                                          Contains((fixture_dir("duplicate_id") / "fixture-ok.plugin.json").string()));
+  CHECK_THAT(r.refusals[0].message(),
+             Contains("duplicate id") &&
+                 Contains((fixture_dir("ok") / "fixture-ok.plugin.json").string()) &&
+                 Contains((fixture_dir("duplicate_id") / "fixture-ok.plugin.json").string()));
 }
 
 TEST_CASE("a missing plugin directory is a refusal, not a crash") {

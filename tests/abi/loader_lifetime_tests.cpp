@@ -48,7 +48,8 @@ TEST_CASE("the in-tree example plugin answers discover through the loader") {
     if (p->id() == "demo-source") demo = p;
   }
   FakeHostTable host;
-  auto created = demo->create_instance(&host.table, R"({"customers": [{"id": "c1", "name": "Acme", "seats": 4}]})");
+  auto created = demo->create_instance(
+      &host.table, R"({"customers": [{"id": "c1", "name": "Acme", "seats": 4}]})");
   REQUIRE(created);
   auto answer = created.instance->invoke("discover", "{}");
   REQUIRE(answer.ok());

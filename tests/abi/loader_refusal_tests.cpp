@@ -20,8 +20,8 @@ TEST_CASE("a file that is not a shared library is refused with the loader's reas
   auto r = load_with_ok("not_a_shared_library");
   REQUIRE(r.refusals.size() == 1);
   CHECK(r.refusals[0].plugin_id == "fixture-text");
-  CHECK_THAT(r.refusals[0].message(), Contains("libnot-a-library.so") && Contains("cannot be loaded") &&
-                                          Contains("ldd"));
+  CHECK_THAT(r.refusals[0].message(),
+             Contains("libnot-a-library.so") && Contains("cannot be loaded") && Contains("ldd"));
   CHECK(has_plugin(r, "fixture-ok"));
 }
 
@@ -30,7 +30,8 @@ TEST_CASE("a missing dependent library is refused, naming the dependency") {
   REQUIRE(r.refusals.size() == 1);
   CHECK(r.refusals[0].plugin_id == "fixture-missing-dep");
   CHECK_THAT(r.refusals[0].message(), Contains("libfixture_missing_dependent_library.so") &&
-                                          Contains("libmb_fixture_dependency.so") && Contains("ldd"));
+                                          Contains("libmb_fixture_dependency.so") &&
+                                          Contains("ldd"));
   CHECK(has_plugin(r, "fixture-ok"));
 }
 
@@ -50,7 +51,8 @@ TEST_CASE("malformed manifests are refused with the file and the field") {
   CHECK_THAT(r.refusals[0].message(), Contains("badkind.plugin.json") && Contains("field 'kind'") &&
                                           Contains("\"gateway\""));
   CHECK_THAT(r.refusals[1].message(), Contains("broken.plugin.json") && Contains("not valid JSON"));
-  CHECK_THAT(r.refusals[2].message(), Contains("incomplete.plugin.json") && Contains("missing field 'library'"));
+  CHECK_THAT(r.refusals[2].message(),
+             Contains("incomplete.plugin.json") && Contains("missing field 'library'"));
   CHECK(has_plugin(r, "fixture-ok"));
 }
 

@@ -11,7 +11,8 @@ TEST_CASE("a plugin of another ABI major is refused, naming file, id and both ve
   REQUIRE(r.refusals.size() == 1);
   const std::string m = r.refusals[0].message();
   CHECK(r.refusals[0].plugin_id == "fixture-major");
-  CHECK_THAT(m, Contains("plugin 'fixture-major'") && Contains("abi_major_mismatch/libfixture_abi_major_mismatch.so"));
+  CHECK_THAT(m, Contains("plugin 'fixture-major'") &&
+                    Contains("abi_major_mismatch/libfixture_abi_major_mismatch.so"));
   CHECK_THAT(m, Contains("built for plugin ABI 2.0") && Contains("this host speaks ABI 1.1"));
   CHECK(has_plugin(r, "fixture-ok"));  // the host goes on with the others
 }

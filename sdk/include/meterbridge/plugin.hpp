@@ -40,39 +40,67 @@ using json = nlohmann::json;
 // status and message. The message must not contain secrets.
 class Error : public std::runtime_error {
  public:
-  Error(mb_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  Error(mb_status status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
   mb_status status() const noexcept { return status_; }
 
  private:
   mb_status status_;
 };
 
-inline Error config_error(const std::string& m) { return Error(MB_E_CONFIG, m); }
-inline Error auth_error(const std::string& m) { return Error(MB_E_AUTH, m); }
-inline Error transient_error(const std::string& m) { return Error(MB_E_TRANSIENT, m); }
-inline Error rate_limited_error(const std::string& m) { return Error(MB_E_RATE_LIMITED, m); }
-inline Error not_found_error(const std::string& m) { return Error(MB_E_NOT_FOUND, m); }
-inline Error unsupported_error(const std::string& m) { return Error(MB_E_UNSUPPORTED, m); }
-inline Error internal_error(const std::string& m) { return Error(MB_E_INTERNAL, m); }
+inline Error config_error(const std::string& m) {
+  return Error(MB_E_CONFIG, m);
+}
+inline Error auth_error(const std::string& m) {
+  return Error(MB_E_AUTH, m);
+}
+inline Error transient_error(const std::string& m) {
+  return Error(MB_E_TRANSIENT, m);
+}
+inline Error rate_limited_error(const std::string& m) {
+  return Error(MB_E_RATE_LIMITED, m);
+}
+inline Error not_found_error(const std::string& m) {
+  return Error(MB_E_NOT_FOUND, m);
+}
+inline Error unsupported_error(const std::string& m) {
+  return Error(MB_E_UNSUPPORTED, m);
+}
+inline Error internal_error(const std::string& m) {
+  return Error(MB_E_INTERNAL, m);
+}
 
 // Human name of a status, for messages ("config", "auth", ...).
 inline const char* status_name(mb_status s) noexcept {
   switch (s) {
-    case MB_OK: return "ok";
-    case MB_E_INVALID_ARGUMENT: return "invalid-argument";
-    case MB_E_CONFIG: return "config";
-    case MB_E_AUTH: return "auth";
-    case MB_E_TRANSIENT: return "transient";
-    case MB_E_RATE_LIMITED: return "rate-limited";
-    case MB_E_NOT_FOUND: return "not-found";
-    case MB_E_UNSUPPORTED: return "unsupported";
-    case MB_E_INTERNAL: return "internal";
-    case MB_E_CANCELLED: return "cancelled";
-    default: return "unknown";
+    case MB_OK:
+      return "ok";
+    case MB_E_INVALID_ARGUMENT:
+      return "invalid-argument";
+    case MB_E_CONFIG:
+      return "config";
+    case MB_E_AUTH:
+      return "auth";
+    case MB_E_TRANSIENT:
+      return "transient";
+    case MB_E_RATE_LIMITED:
+      return "rate-limited";
+    case MB_E_NOT_FOUND:
+      return "not-found";
+    case MB_E_UNSUPPORTED:
+      return "unsupported";
+    case MB_E_INTERNAL:
+      return "internal";
+    case MB_E_CANCELLED:
+      return "cancelled";
+    default:
+      return "unknown";
   }
 }
 
-inline mb_str to_mb_str(std::string_view s) noexcept { return mb_str{s.data(), s.size()}; }
+inline mb_str to_mb_str(std::string_view s) noexcept {
+  return mb_str{s.data(), s.size()};
+}
 inline std::string_view to_view(mb_str s) noexcept {
   return s.ptr == nullptr ? std::string_view{} : std::string_view(s.ptr, s.len);
 }
@@ -146,13 +174,13 @@ struct HttpRequest {
   std::string url;
   std::map<std::string, std::string> headers;
   std::string body;
-  int64_t timeout_ms = 0;    // 0 = host default
-  int32_t max_attempts = 0;  // 0 = host default; 1 = no retry
-  bool retry_unsafe = false; // also retry POST/PATCH on 5xx (only for idempotent endpoints)
+  int64_t timeout_ms = 0;     // 0 = host default
+  int32_t max_attempts = 0;   // 0 = host default; 1 = no retry
+  bool retry_unsafe = false;  // also retry POST/PATCH on 5xx (only for idempotent endpoints)
 
   json to_json() const {
-    json j = {{"schema", "http.request.v1"}, {"method", method}, {"url", url},
-              {"headers", headers}};
+    json j = {
+        {"schema", "http.request.v1"}, {"method", method}, {"url", url}, {"headers", headers}};
     if (!body.empty()) j["body"] = body;
     if (timeout_ms > 0) j["timeout_ms"] = timeout_ms;
     if (max_attempts > 0) j["max_attempts"] = max_attempts;
@@ -171,7 +199,8 @@ struct HttpResponse {
   static HttpResponse from_json(const json& j) {
     HttpResponse r;
     r.status = j.at("status").get<int32_t>();
-    if (j.contains("headers")) r.headers = j.at("headers").get<std::map<std::string, std::string>>();
+    if (j.contains("headers"))
+      r.headers = j.at("headers").get<std::map<std::string, std::string>>();
     r.body = j.value("body", std::string());
     r.attempts = j.value("attempts", 1);
     return r;
@@ -245,7 +274,9 @@ class Host {
     return value;
   }
 
-  bool cancelled() const { return MB_SDK_HOST_HAS(is_cancelled) && api_->is_cancelled(api_->host) != 0; }
+  bool cancelled() const {
+    return MB_SDK_HOST_HAS(is_cancelled) && api_->is_cancelled(api_->host) != 0;
+  }
   // Throws Error(MB_E_CANCELLED) when the host asked to stop; call it between requests.
   void throw_if_cancelled() const {
     if (cancelled()) throw Error(MB_E_CANCELLED, "cancelled by the host");
@@ -314,7 +345,9 @@ struct InstanceBox {
 };
 
 template <class T>
-concept HasValidateSettings = requires(const json& j) { T::validate_settings(j); };
+concept HasValidateSettings = requires(const json& j) {
+  T::validate_settings(j);
+};
 
 template <class T>
 struct Thunks {
@@ -346,14 +379,16 @@ struct Thunks {
   static mb_status invoke(void* instance, mb_str op, mb_str request, mb_buffer* response) noexcept {
     return barrier(response, [&]() -> mb_status {
       json parsed = parse_argument(request, "request");
-      json answer = static_cast<InstanceBox*>(instance)->plugin->invoke(std::string(to_view(op)), parsed);
+      json answer =
+          static_cast<InstanceBox*>(instance)->plugin->invoke(std::string(to_view(op)), parsed);
       fill_buffer(response, answer.dump());
       return MB_OK;
     });
   }
   static mb_status validate_settings(mb_str settings, mb_buffer* error) noexcept {
     return barrier(error, [&]() -> mb_status {
-      if constexpr (HasValidateSettings<T>) T::validate_settings(parse_argument(settings, "settings"));
+      if constexpr (HasValidateSettings<T>)
+        T::validate_settings(parse_argument(settings, "settings"));
       return MB_OK;
     });
   }
@@ -392,9 +427,9 @@ mb_status entry(const mb_host_version* host, const mb_plugin_api** api, int32_t 
 
 // Declares the plugin: exports meterbridge_plugin_entry for class Class. Use once per library.
 // kind is MB_KIND_SOURCE or MB_KIND_SINK; the strings must be literals.
-#define MB_DECLARE_PLUGIN(Class, kind, id, version, description, settings_schema_json)        \
-  extern "C" MB_EXPORT mb_status meterbridge_plugin_entry(const mb_host_version* host,         \
-                                                          const mb_plugin_api** api) {         \
-    return ::meterbridge::detail::entry<Class>(host, api, kind, id, version, description,      \
-                                               settings_schema_json);                          \
+#define MB_DECLARE_PLUGIN(Class, kind, id, version, description, settings_schema_json)    \
+  extern "C" MB_EXPORT mb_status meterbridge_plugin_entry(const mb_host_version* host,    \
+                                                          const mb_plugin_api** api) {    \
+    return ::meterbridge::detail::entry<Class>(host, api, kind, id, version, description, \
+                                               settings_schema_json);                     \
   }

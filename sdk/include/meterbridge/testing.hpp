@@ -47,10 +47,14 @@ class FakeHost {
         r.headers = j.value("headers", std::map<std::string, std::string>{});
         r.body = j.value("body", "");
         host.requests.push_back(r);
-        if (!host.http_handler) throw transient_error("FakeHost: no http_handler set for " + r.method + " " + r.url);
+        if (!host.http_handler)
+          throw transient_error("FakeHost: no http_handler set for " + r.method + " " + r.url);
         HttpResponse resp = host.http_handler(r);
-        json answer = {{"schema", "http.response.v1"}, {"status", resp.status}, {"headers", resp.headers},
-                       {"body", resp.body}, {"attempts", resp.attempts == 0 ? 1 : resp.attempts}};
+        json answer = {{"schema", "http.response.v1"},
+                       {"status", resp.status},
+                       {"headers", resp.headers},
+                       {"body", resp.body},
+                       {"attempts", resp.attempts == 0 ? 1 : resp.attempts}};
         detail::fill_buffer(out, answer.dump());
         return MB_OK;
       });
@@ -129,7 +133,8 @@ class PluginHarness {
   const mb_plugin_api& api() const { return *api_; }
 
   Outcome validate_settings(const json& settings) {
-    if (!MB_HAS_FIELD(api_, mb_plugin_api, validate_settings) || !api_->validate_settings) return {};
+    if (!MB_HAS_FIELD(api_, mb_plugin_api, validate_settings) || !api_->validate_settings)
+      return {};
     std::string text = settings.dump();
     mb_buffer out{};
     mb_status s = api_->validate_settings(to_mb_str(text), &out);

@@ -8,8 +8,8 @@
 TEST_CASE("version: names the host version and the plugin ABI") {
   auto r = run_meterbridge({"--version"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out == "meterbridge " METERBRIDGE_TEST_VERSION " (plugin ABI " + std::to_string(MB_ABI_MAJOR) +
-                     "." + std::to_string(MB_ABI_MINOR) + ")\n");
+  CHECK(r.out == "meterbridge " METERBRIDGE_TEST_VERSION " (plugin ABI " +
+                     std::to_string(MB_ABI_MAJOR) + "." + std::to_string(MB_ABI_MINOR) + ")\n");
 }
 
 TEST_CASE("help: works on every command and exits 0") {
@@ -53,7 +53,9 @@ TEST_CASE("usage errors exit 2 with a message saying what was wrong") {
 
   auto level = run_meterbridge({"--log-level", "loud", "plugins", "list"});
   CHECK(level.exit_code == 2);
-  CHECK_THAT(level.err, Catch::Contains("--log-level: expected trace, debug, info, warn, error or off, found 'loud'"));
+  CHECK_THAT(level.err,
+             Catch::Contains(
+                 "--log-level: expected trace, debug, info, warn, error or off, found 'loud'"));
 
   auto log_format = run_meterbridge({"--log-format", "xml", "plugins", "list"});
   CHECK(log_format.exit_code == 2);
@@ -64,10 +66,14 @@ TEST_CASE("usage errors exit 2 with a message saying what was wrong") {
 
 TEST_CASE("a config error exits 2 and names the file and JSON path") {
   auto dir = fresh_dir("config-error");
-  write_file(dir / "c.json", R"({"config_version": 1, "plugins": {"x": {"enabled": "yes", "plugin": "demo-source"}}})");
+  write_file(
+      dir / "c.json",
+      R"({"config_version": 1, "plugins": {"x": {"enabled": "yes", "plugin": "demo-source"}}})");
   auto r = run_meterbridge({"--config", (dir / "c.json").string(), "plugins", "check"});
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains((dir / "c.json").string() + ": /plugins/x/enabled: expected true or false, found string \"yes\""));
+  CHECK_THAT(r.err,
+             Catch::Contains((dir / "c.json").string() +
+                             ": /plugins/x/enabled: expected true or false, found string \"yes\""));
 
   auto missing = run_meterbridge({"--config", (dir / "absent.json").string(), "plugins", "list"});
   CHECK(missing.exit_code == 2);

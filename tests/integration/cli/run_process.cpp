@@ -31,7 +31,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-ProcessResult run_meterbridge(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+ProcessResult run_meterbridge(const std::vector<std::string>& args,
+                              const std::vector<std::string>& env) {
   auto dir = std::filesystem::temp_directory_path() / ("mb-cli-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto out_file = dir / "stdout.txt";

@@ -24,7 +24,9 @@ std::string refusal(const json& doc) {
   return "(accepted)";
 }
 
-json minimal() { return json::parse(R"({"config_version": 1})"); }
+json minimal() {
+  return json::parse(R"({"config_version": 1})");
+}
 
 }  // namespace
 
@@ -76,16 +78,19 @@ TEST_CASE("wrong types name the JSON path, the expectation and what was found") 
   json doc = minimal();
   doc["plugins"] = {{"demo", {{"enabled", "yes"}, {"plugin", "demo-source"}}}};
   CHECK(refusal(doc) ==
-        "/etc/meterbridge/config.json: /plugins/demo/enabled: expected true or false, found string \"yes\"");
+        "/etc/meterbridge/config.json: /plugins/demo/enabled: expected true or false, found string "
+        "\"yes\"");
 
   doc = minimal();
   doc["http"] = {{"max_attempts", 0}};
   CHECK(refusal(doc) ==
-        "/etc/meterbridge/config.json: /http/max_attempts: expected an integer from 1 to 20, found 0");
+        "/etc/meterbridge/config.json: /http/max_attempts: expected an integer from 1 to 20, found "
+        "0");
 
   doc = minimal();
   doc["plugin_dirs"] = {"ok", 3};
-  CHECK_THAT(refusal(doc), Catch::Contains("/plugin_dirs/1: expected a directory path string, found number 3"));
+  CHECK_THAT(refusal(doc),
+             Catch::Contains("/plugin_dirs/1: expected a directory path string, found number 3"));
 }
 
 TEST_CASE("missing and unknown keys are refused, typos included") {
@@ -122,7 +127,8 @@ TEST_CASE("instance names, time zones and log settings are checked") {
 
   doc = minimal();
   doc["log"] = {{"level", "loud"}};
-  CHECK_THAT(refusal(doc), Catch::Contains("/log/level: expected trace, debug, info, warn, error or off"));
+  CHECK_THAT(refusal(doc),
+             Catch::Contains("/log/level: expected trace, debug, info, warn, error or off"));
   doc["log"] = {{"format", "xml"}};
   CHECK_THAT(refusal(doc), Catch::Contains("/log/format: expected text or json, found \"xml\""));
 }
@@ -145,7 +151,8 @@ TEST_CASE("files: missing file and invalid JSON give the file and the line") {
     load_config(broken);
     FAIL("invalid JSON was accepted");
   } catch (const ConfigError& e) {
-    CHECK_THAT(e.what(), Catch::StartsWith(broken.string() + ": (top level): not valid JSON at line 3"));
+    CHECK_THAT(e.what(),
+               Catch::StartsWith(broken.string() + ": (top level): not valid JSON at line 3"));
   }
 
   const auto good = dir / "good.json";

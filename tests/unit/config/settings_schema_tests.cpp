@@ -37,8 +37,11 @@ std::vector<std::string> problems(const json& settings) {
 TEST_CASE("valid settings pass, with the secret given as a reference") {
   CHECK(check_schema(kSchema).empty());
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:SOPHOS_SECRET}"}}).empty());
-  CHECK(problems({{"region", "us"}, {"client_secret", "${file:/run/secrets/sophos}"},
-                  {"page_size", 500}, {"tenants", {"a", "b"}}, {"client_id", "0a1b2c3d-4e"}})
+  CHECK(problems({{"region", "us"},
+                  {"client_secret", "${file:/run/secrets/sophos}"},
+                  {"page_size", 500},
+                  {"tenants", {"a", "b"}},
+                  {"client_id", "0a1b2c3d-4e"}})
             .empty());
 }
 
@@ -46,16 +49,20 @@ TEST_CASE("each broken rule is reported at its JSON path") {
   CHECK(problems({{"client_secret", "${env:X}"}}) ==
         std::vector<std::string>{"/plugins/sophos/settings: missing required setting 'region'"});
   CHECK(problems({{"region", "mars"}, {"client_secret", "${env:X}"}}) ==
-        std::vector<std::string>{
-            "/plugins/sophos/settings/region: expected one of [\"eu\",\"us\",\"de\"], found string \"mars\""});
+        std::vector<std::string>{"/plugins/sophos/settings/region: expected one of "
+                                 "[\"eu\",\"us\",\"de\"], found string \"mars\""});
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:X}"}, {"page_size", 1001}}) ==
-        std::vector<std::string>{"/plugins/sophos/settings/page_size: expected a number <= 1000, found 1001"});
+        std::vector<std::string>{
+            "/plugins/sophos/settings/page_size: expected a number <= 1000, found 1001"});
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:X}"}, {"page_size", 2.5}}) ==
-        std::vector<std::string>{"/plugins/sophos/settings/page_size: expected integer, found number 2.5"});
+        std::vector<std::string>{
+            "/plugins/sophos/settings/page_size: expected integer, found number 2.5"});
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:X}"}, {"tenants", {"a", 7}}}) ==
-        std::vector<std::string>{"/plugins/sophos/settings/tenants/1: expected string, found number 7"});
+        std::vector<std::string>{
+            "/plugins/sophos/settings/tenants/1: expected string, found number 7"});
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:X}"}, {"tenants", json::array()}}) ==
-        std::vector<std::string>{"/plugins/sophos/settings/tenants: expected at least 1 items, found 0"});
+        std::vector<std::string>{
+            "/plugins/sophos/settings/tenants: expected at least 1 items, found 0"});
   CHECK(problems({{"region", "eu"}, {"client_secret", "${env:X}"}, {"client_id", "XYZ-not-hex"}})
             .front()
             .find("expected a string matching") != std::string::npos);
@@ -67,7 +74,8 @@ TEST_CASE("each broken rule is reported at its JSON path") {
 TEST_CASE("a plain-text secret is refused and never repeated") {
   auto out = problems({{"region", "eu"}, {"client_secret", "hunter2-very-secret"}});
   REQUIRE(out.size() == 1);
-  CHECK(out[0].find("/plugins/sophos/settings/client_secret: a secret must be given as a reference") == 0);
+  CHECK(out[0].find(
+            "/plugins/sophos/settings/client_secret: a secret must be given as a reference") == 0);
   CHECK(out[0].find("hunter2") == std::string::npos);
 
   auto wrong_type = problems({{"region", "eu"}, {"client_secret", 123456789}});

@@ -10,14 +10,17 @@ namespace {
 class Raiser : public meterbridge::Plugin {
  public:
   Raiser(meterbridge::Host host, const json& settings) : host_(host) {
-    if (settings.value("fail", false)) throw meterbridge::config_error("setting 'region' is required");
+    if (settings.value("fail", false))
+      throw meterbridge::config_error("setting 'region' is required");
   }
   json check() override {
     host_.info("checking");
     return {{"fine", true}};
   }
   json invoke(const std::string& op, const json& request) override {
-    if (op == "status") throw meterbridge::Error(request.at("code").get<int32_t>(), "status " + request.at("code").dump());
+    if (op == "status")
+      throw meterbridge::Error(request.at("code").get<int32_t>(),
+                               "status " + request.at("code").dump());
     if (op == "std") throw std::out_of_range("index 9 out of range");
     if (op == "alloc") throw std::bad_alloc();
     if (op == "int") throw 17;
@@ -45,8 +48,9 @@ TEST_CASE("each Error status crosses the boundary unchanged") {
   FakeHost host;
   PluginHarness p(meterbridge_plugin_entry, host);
   REQUIRE(p.create(json::object()).ok());
-  for (mb_status s : {MB_E_INVALID_ARGUMENT, MB_E_CONFIG, MB_E_AUTH, MB_E_TRANSIENT, MB_E_RATE_LIMITED,
-                      MB_E_NOT_FOUND, MB_E_UNSUPPORTED, MB_E_INTERNAL, MB_E_CANCELLED}) {
+  for (mb_status s :
+       {MB_E_INVALID_ARGUMENT, MB_E_CONFIG, MB_E_AUTH, MB_E_TRANSIENT, MB_E_RATE_LIMITED,
+        MB_E_NOT_FOUND, MB_E_UNSUPPORTED, MB_E_INTERNAL, MB_E_CANCELLED}) {
     auto o = p.invoke("status", {{"code", s}});
     CHECK(o.status == s);
     CHECK(o.message == "status " + std::to_string(s));

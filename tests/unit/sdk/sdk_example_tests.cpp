@@ -52,7 +52,8 @@ TEST_CASE("example: discover and collect answer catalog.v1 and usage.v1, and sta
 TEST_CASE("example: bad requests and settings come back as statuses with messages") {
   FakeHost host;
   PluginHarness plugin(meterbridge_plugin_entry, host);
-  auto refused = plugin.validate_settings(json::parse(R"({"customers": [{"id": "c9", "name": "N", "seats": -1}]})"));
+  auto refused = plugin.validate_settings(
+      json::parse(R"({"customers": [{"id": "c9", "name": "N", "seats": -1}]})"));
   CHECK(refused.status == MB_E_CONFIG);
   CHECK(refused.message == "customers[].seats must not be negative (customer c9)");
   CHECK(plugin.validate_settings(kSettings).ok());

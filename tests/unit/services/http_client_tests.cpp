@@ -26,7 +26,9 @@ struct Recorder {
   }
 };
 
-json get(const std::string& url) { return {{"method", "GET"}, {"url", url}}; }
+json get(const std::string& url) {
+  return {{"method", "GET"}, {"url", url}};
+}
 const std::function<bool()> kNeverCancelled = [] { return false; };
 
 }  // namespace
@@ -35,7 +37,8 @@ TEST_CASE("a 200 answer comes back with status, lower-case headers and body") {
   LoopbackServer<> s;
   s.server().Get("/hello", [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Trace", "abc");
-    res.set_content("{\"hello\":\"" + req.get_header_value("X-Partner") + "\"}", "application/json");
+    res.set_content("{\"hello\":\"" + req.get_header_value("X-Partner") + "\"}",
+                    "application/json");
   });
   s.start();
   HttpClient client(HttpSettings{});
@@ -99,7 +102,8 @@ TEST_CASE("503 then 200 is retried for GET with growing backoff; attempts are bo
   s.server().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {
     res.status = ++calls < 3 ? 503 : 200;
   });
-  s.server().Get("/down", [&](const httplib::Request&, httplib::Response& res) { res.status = 500; });
+  s.server().Get("/down",
+                 [&](const httplib::Request&, httplib::Response& res) { res.status = 500; });
   s.start();
   Recorder rec;
   HttpSettings settings;
@@ -137,19 +141,24 @@ TEST_CASE("POST is not retried on 5xx (it may have been applied) but is retried 
   s.start();
   Recorder rec;
   HttpClient client(HttpSettings{}, rec.sleeper());
-  auto out = client.perform({{"method", "POST"}, {"url", s.url() + "/create"}, {"body", "{}"}}, kNeverCancelled);
+  auto out = client.perform({{"method", "POST"}, {"url", s.url() + "/create"}, {"body", "{}"}},
+                            kNeverCancelled);
   REQUIRE(out.status == MB_OK);
   CHECK(out.response["status"] == 502);
   CHECK(posts == 1);
 
-  auto ok = client.perform({{"method", "POST"}, {"url", s.url() + "/limited"}, {"body", "{\"q\":3}"}}, kNeverCancelled);
+  auto ok = client.perform(
+      {{"method", "POST"}, {"url", s.url() + "/limited"}, {"body", "{\"q\":3}"}}, kNeverCancelled);
   REQUIRE(ok.status == MB_OK);
   CHECK(ok.response["status"] == 201);
   CHECK(ok.response["body"] == "{\"q\":3}");
   CHECK(limited == 2);
 
   posts = 0;
-  auto unsafe = client.perform({{"method", "POST"}, {"url", s.url() + "/create"}, {"retry_unsafe", true}, {"max_attempts", 2}},
+  auto unsafe = client.perform({{"method", "POST"},
+                                {"url", s.url() + "/create"},
+                                {"retry_unsafe", true},
+                                {"max_attempts", 2}},
                                kNeverCancelled);
   CHECK(posts == 2);
   CHECK(unsafe.response["attempts"] == 2);
@@ -166,7 +175,8 @@ TEST_CASE("no server: a transient error after the bounded retries, naming the UR
   HttpSettings settings;
   settings.max_attempts = 3;
   HttpClient client(settings, rec.sleeper());
-  auto out = client.perform(get("http://127.0.0.1:" + std::to_string(port) + "/x?token=abc"), kNeverCancelled);
+  auto out = client.perform(get("http://127.0.0.1:" + std::to_string(port) + "/x?token=abc"),
+                            kNeverCancelled);
   CHECK(out.status == MB_E_TRANSIENT);
   CHECK_THAT(out.error, Catch::Contains("GET http://127.0.0.1:" + std::to_string(port) + "/x") &&
                             Catch::Contains("after 3 attempts"));
@@ -206,12 +216,17 @@ TEST_CASE("cancellation stops the wait for a retry") {
 
 TEST_CASE("malformed requests are refused before any network use") {
   HttpClient client(HttpSettings{});
-  CHECK(client.perform({{"method", "FETCH"}, {"url", "http://x"}}, kNeverCancelled).status == MB_E_INVALID_ARGUMENT);
-  CHECK(client.perform({{"method", "GET"}, {"url", "ftp://x"}}, kNeverCancelled).status == MB_E_INVALID_ARGUMENT);
-  auto bad_header = client.perform({{"method", "GET"}, {"url", "http://x"}, {"headers", {{"A", 1}}}}, kNeverCancelled);
+  CHECK(client.perform({{"method", "FETCH"}, {"url", "http://x"}}, kNeverCancelled).status ==
+        MB_E_INVALID_ARGUMENT);
+  CHECK(client.perform({{"method", "GET"}, {"url", "ftp://x"}}, kNeverCancelled).status ==
+        MB_E_INVALID_ARGUMENT);
+  auto bad_header = client.perform(
+      {{"method", "GET"}, {"url", "http://x"}, {"headers", {{"A", 1}}}}, kNeverCancelled);
   CHECK(bad_header.status == MB_E_INVALID_ARGUMENT);
   CHECK_THAT(bad_header.error, Catch::Contains("request.headers.A must be a string"));
-  auto injected = client.perform({{"method", "GET"}, {"url", "http://x"}, {"headers", {{"A", "b\r\nEvil: 1"}}}}, kNeverCancelled);
+  auto injected =
+      client.perform({{"method", "GET"}, {"url", "http://x"}, {"headers", {{"A", "b\r\nEvil: 1"}}}},
+                     kNeverCancelled);
   CHECK(injected.status == MB_E_INVALID_ARGUMENT);
 }
 

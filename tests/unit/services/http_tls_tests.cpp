@@ -21,11 +21,17 @@ std::filesystem::path make_pki(const std::string& name) {
   std::filesystem::create_directories(dir);
   const std::string d = dir.string();
   const std::string script =
-      "cd '" + d + "' && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=test CA " + name + "' >/dev/null 2>&1 && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.1' >/dev/null 2>&1 && "
+      "cd '" + d +
+      "' && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "
+      "'/CN=test CA " +
+      name +
+      "' >/dev/null 2>&1 && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
+      "'/CN=127.0.0.1' >/dev/null 2>&1 && "
       "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf >/dev/null 2>&1";
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 2 -extfile ext.cnf >/dev/null 2>&1";
   REQUIRE(std::system(script.c_str()) == 0);
   return dir;
 }
@@ -37,7 +43,9 @@ TEST_CASE("HTTPS: accepted with the right CA, refused without it or with another
   auto other = make_pki("other");
   LoopbackServer<httplib::SSLServer> s((pki / "server.pem").c_str(), (pki / "server.key").c_str());
   REQUIRE(s.server().is_valid());
-  s.server().Get("/secure", [](const httplib::Request&, httplib::Response& res) { res.set_content("tls ok", "text/plain"); });
+  s.server().Get("/secure", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("tls ok", "text/plain");
+  });
   s.start();
   nlohmann::json req = {{"method", "GET"}, {"url", s.url("https") + "/secure"}};
   auto never = [] { return false; };

@@ -14,8 +14,12 @@
 using namespace meterbridge::host;
 
 namespace {
-std::string take(mb_buffer& b) { return meterbridge::detail::take_buffer(b); }
-mb_str S(const std::string& s) { return mb_str{s.data(), s.size()}; }
+std::string take(mb_buffer& b) {
+  return meterbridge::detail::take_buffer(b);
+}
+mb_str S(const std::string& s) {
+  return mb_str{s.data(), s.size()};
+}
 }  // namespace
 
 TEST_CASE("the services table: state, secrets, clock, cancellation, log and http") {
@@ -25,9 +29,10 @@ TEST_CASE("the services table: state, secrets, clock, cancellation, log and http
   std::atomic<bool> cancelled{false};
   SharedServices shared{&http, &state, [] { return int64_t{1764000000000}; }, &cancelled};
   setenv("MB_TEST_CLIENT_SECRET", "cs-1234567890", 1);
-  InstanceServices services("sophos-eu", shared,
-                            {{"client_secret", "${env:MB_TEST_CLIENT_SECRET}"}, {"api_key", "${env:MB_TEST_UNSET_X}"}},
-                            dir);
+  InstanceServices services(
+      "sophos-eu", shared,
+      {{"client_secret", "${env:MB_TEST_CLIENT_SECRET}"}, {"api_key", "${env:MB_TEST_UNSET_X}"}},
+      dir);
   unsetenv("MB_TEST_UNSET_X");
   const mb_host_api* t = services.table();
   REQUIRE(t->struct_size == sizeof(mb_host_api));
@@ -45,7 +50,8 @@ TEST_CASE("the services table: state, secrets, clock, cancellation, log and http
   CHECK(t->secret_get(t->host, S("nope"), &b) == MB_E_NOT_FOUND);
   CHECK_THAT(take(b), Catch::Contains("no secret setting named 'nope'"));
   CHECK(t->secret_get(t->host, S("api_key"), &b) == MB_E_CONFIG);
-  CHECK(take(b) == "instance 'sophos-eu': setting 'api_key': environment variable MB_TEST_UNSET_X is not set");
+  CHECK(take(b) ==
+        "instance 'sophos-eu': setting 'api_key': environment variable MB_TEST_UNSET_X is not set");
 
   CHECK(t->now_unix_ms(t->host) == 1764000000000);
   CHECK(t->is_cancelled(t->host) == 0);
@@ -57,11 +63,14 @@ TEST_CASE("the services table: state, secrets, clock, cancellation, log and http
   configure_logging_to_stream(spdlog::level::trace, LogFormat::text, logs);
   t->log(t->host, MB_LOG_INFO, S("token is cs-1234567890"));
   t->log(t->host, 99, S("odd level"));
-  CHECK_THAT(logs.str(), Catch::Contains("[sophos-eu] token is ***") && Catch::Contains("warning [sophos-eu] odd level"));
+  CHECK_THAT(logs.str(), Catch::Contains("[sophos-eu] token is ***") &&
+                             Catch::Contains("warning [sophos-eu] odd level"));
   configure_logging(spdlog::level::info, LogFormat::text);
 
   LoopbackServer<> s;
-  s.server().Get("/whoami", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"id\":\"p\"}", "application/json"); });
+  s.server().Get("/whoami", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"id\":\"p\"}", "application/json");
+  });
   s.start();
   const std::string req = nlohmann::json{{"method", "GET"}, {"url", s.url() + "/whoami"}}.dump();
   CHECK(t->http(t->host, S(req), &b) == MB_OK);

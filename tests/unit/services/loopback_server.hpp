@@ -3,9 +3,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
-#include <chrono>
 #include <thread>
 
 template <class Server = httplib::Server>

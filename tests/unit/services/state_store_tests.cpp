@@ -35,7 +35,9 @@ TEST_CASE("state survives reopening, is private to the owner and isolated per in
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name LIKE 'state:%'", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(
+      db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name LIKE 'state:%'", -1,
+      &stmt, nullptr);
   REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
   CHECK(sqlite3_column_int(stmt, 0) == 3);  // sophos-eu, cw-main, new-instance
   sqlite3_finalize(stmt);
@@ -45,6 +47,7 @@ TEST_CASE("state survives reopening, is private to the owner and isolated per in
 TEST_CASE("an instance id that could escape its table is refused") {
   auto dir = std::filesystem::temp_directory_path() / ("mb-state-bad-" + std::to_string(getpid()));
   StateStore s(dir / "state.sqlite");
-  CHECK_THROWS_WITH(s.put("x\"; DROP TABLE y; --", "k", "v"), Catch::Contains("must be 1-64 characters"));
+  CHECK_THROWS_WITH(s.put("x\"; DROP TABLE y; --", "k", "v"),
+                    Catch::Contains("must be 1-64 characters"));
   CHECK_THROWS(s.get("UPPER", "k"));
 }
