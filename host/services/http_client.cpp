@@ -187,28 +187,24 @@ HttpOutcome HttpClient::perform(const json& request,
     if (rc == CURLE_OK) {
       long code = 0;
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+      // The answer as it stands; returned when it is final or no longer worth waiting for.
+      const HttpOutcome answered{MB_OK,
+                                 {{"schema", "http.response.v1"},
+                                  {"status", code},
+                                  {"headers", ex.headers},
+                                  {"body", ex.body},
+                                  {"attempts", attempt}},
+                                 {}};
       const bool retryable = code == 429 || (code >= 500 && code <= 599 && retry_5xx);
       if (!retryable || attempt == attempts_max) {
-        return {MB_OK,
-                {{"schema", "http.response.v1"},
-                 {"status", code},
-                 {"headers", ex.headers},
-                 {"body", ex.body},
-                 {"attempts", attempt}},
-                {}};
+        return answered;
       }
       if (auto it = ex.headers.find("retry-after"); it != ex.headers.end()) {
         wait_ms = parse_retry_after_ms(it->second, std::chrono::system_clock::now());
         if (wait_ms > settings_.max_retry_after_ms) {
           log->warn("{}: HTTP {} asks to retry after {} ms, more than the {} ms allowed; giving up",
                     where, code, wait_ms, settings_.max_retry_after_ms);
-          return {MB_OK,
-                  {{"schema", "http.response.v1"},
-                   {"status", code},
-                   {"headers", ex.headers},
-                   {"body", ex.body},
-                   {"attempts", attempt}},
-                  {}};
+          return answered;
         }
       }
       last_error = "HTTP " + std::to_string(code);
