@@ -7,7 +7,11 @@
 #include <boost/program_options.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "cli/billing_command.hpp"
+#include "cli/collect_command.hpp"
+#include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
+#include "store/sqlite_db.hpp"
 #include "services/logging.hpp"
 
 namespace meterbridge::host {
@@ -36,7 +40,17 @@ void print_main_help(std::ostream& out) {
          "Usage: meterbridge [global options] COMMAND [command options]\n\n"
          "Commands:\n"
          "  plugins list     list the plugins found in the plugin directories\n"
-         "  plugins check    run the check of every enabled plugin instance\n\n"
+         "  plugins check    run the check of every enabled plugin instance\n"
+         "  discover         store the customers, products and PSA companies the plugins know\n"
+         "  collect          store a day's usage from every enabled source\n"
+         "  psa              PSA companies and lines (list, add by hand)\n"
+         "  map              map vendor customers and products to PSA companies and lines\n"
+         "  billing          billing day, hold threshold, per-company overrides\n"
+         "  plan             what each company should be billed for a period, and why\n"
+         "  report reconcile measured vs planned vs billed, with money, and what is unbilled\n"
+         "  sync             write the plan into the PSA sinks (--dry-run to preview)\n"
+         "  approve          release lines held for approval\n"
+         "  journal          what was written, when, by which run, from which usage\n\n"
       << global_options_description()
       << "\nExit codes: 0 ok, 1 failure, 2 usage or config error.\n"
          "Run `meterbridge COMMAND --help` for a command's options.\n";
@@ -148,6 +162,16 @@ int run_command_line(int argc, const char* const* argv) {
 
   try {
     if (command == "plugins") return run_plugins_command(context);
+    if (command == "collect") return run_collect_command(context);
+    if (command == "discover") return run_discover_command(context);
+    if (command == "map") return run_map_command(context);
+    if (command == "psa") return run_psa_command(context);
+    if (command == "billing") return run_billing_settings_command(context);
+    if (command == "plan") return run_plan_command(context);
+    if (command == "report") return run_report_command(context);
+    if (command == "journal") return run_journal_command(context);
+    if (command == "sync") return run_sync_command(context);
+    if (command == "approve") return run_approve_command(context);
     if (command == "help") {
       print_main_help(std::cout);
       return kExitOk;
@@ -158,6 +182,9 @@ int run_command_line(int argc, const char* const* argv) {
   } catch (const ConfigError& e) {
     std::cerr << "meterbridge: config error: " << e.what() << '\n';
     return kExitUsage;
+  } catch (const store::StoreError& e) {
+    std::cerr << "meterbridge " << command << ": " << e.what() << '\n';
+    return kExitFailure;
   } catch (const po::error& e) {
     std::cerr << "meterbridge " << command << ": " << e.what() << "\nRun `meterbridge " << command
               << " --help` for usage.\n";

@@ -174,6 +174,8 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
   }
   std::string data_dir = top.string_or("data_dir", "");
   if (!data_dir.empty()) c.data_dir = resolve(c.base_dir, data_dir);
+  std::string store_file = top.string_or("store", "");
+  if (!store_file.empty()) c.store_file = resolve(c.base_dir, store_file);
 
   c.timezone = top.string_or("timezone", c.timezone);
   try {

@@ -45,6 +45,7 @@ struct Config {
   int32_t config_version = 1;
   std::vector<std::filesystem::path> plugin_dirs;  // empty: the host's default directories
   std::filesystem::path data_dir;                  // empty: the default data directory
+  std::filesystem::path store_file;                // empty: <data_dir>/billing.sqlite3
   std::string timezone = "UTC";                    // IANA name, checked against tzdata
   std::string log_level;                           // empty: CLI default
   std::string log_format;                          // empty: CLI default

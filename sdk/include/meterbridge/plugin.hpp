@@ -338,6 +338,41 @@ class SourcePlugin : public Plugin {
   }
 };
 
+// A sink plugin: a PSA that receives billed quantities (sdk/PROTOCOL.md section 6, "Sink
+// plugins"). The host always hands absolute desired quantities; a PSA that only takes signed
+// deltas computes them from what it reads, never from memory, so a retry cannot double-bill.
+class SinkPlugin : public Plugin {
+ public:
+  // Returns {"companies":[{"id","name"}...], "lines":[{"id","name","unit_price"?}...],
+  // "quantity_model":"absolute"|"delta"} (psa-catalog.v1).
+  virtual json discover() = 0;
+  // For each requested line {"key","company_id","line_id","period","period_start",
+  // "period_end"}, what the PSA holds now: {"key","quantity": number|null,"ref"} or
+  // {"key","error":"..."} (psa-state.v1). null quantity: no owned line exists.
+  virtual json read(const json& lines) = 0;
+  // For each line {..., "quantity", "expected_quantity", "effective_date", "intent_id"}: re-read,
+  // write only the difference, and answer {"key","before","after","action","ref","delta"?,
+  // "message"?} with action none|update|create|cancel|error (psa-apply-result.v1).
+  virtual json apply(const json& lines) = 0;
+
+  json invoke(const std::string& op, const json& request) override {
+    if (op == "discover") {
+      json answer = discover();
+      answer["schema"] = "psa-catalog.v1";
+      return answer;
+    }
+    if (op == "read" || op == "apply") {
+      if (!request.contains("lines") || !request["lines"].is_array()) {
+        throw Error(MB_E_INVALID_ARGUMENT, op + " needs an array field 'lines'");
+      }
+      json lines = op == "read" ? read(request["lines"]) : apply(request["lines"]);
+      return {{"schema", op == "read" ? "psa-state.v1" : "psa-apply-result.v1"},
+              {"lines", std::move(lines)}};
+    }
+    return Plugin::invoke(op, request);
+  }
+};
+
 namespace detail {
 
 struct InstanceBox {

@@ -1,0 +1,84 @@
+#include "engine/reconcile_report.hpp"
+
+#include <cmath>
+
+#include "engine/quantity_method.hpp"
+
+namespace meterbridge::host::engine {
+
+ReconcileReport build_reconcile_report(const Plan& plan, store::JournalStore& journal) {
+  ReconcileReport r;
+  r.plan = &plan;
+  for (const auto& l : plan.lines) {
+    ReconcileLine rl;
+    rl.line = &l;
+    if (auto known = journal.last_known(l.psa, l.company_id, l.line_id, l.period)) {
+      rl.billed = known->after_qty;
+      rl.billed_at = known->at;
+    }
+    if (rl.billed) {
+      rl.difference = round_quantity(l.quantity - *rl.billed);
+      if (std::fabs(*rl.difference) > 1e-9) ++r.lines_differing;
+      if (l.unit_price) {
+        rl.money = std::round(*rl.difference * *l.unit_price * 100.0) / 100.0;
+        r.money_total += *rl.money;
+      }
+    } else {
+      ++r.lines_unknown;
+    }
+    r.lines.push_back(rl);
+  }
+  r.money_total = std::round(r.money_total * 100.0) / 100.0;
+  return r;
+}
+
+nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
+  using nlohmann::json;
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  json lines = json::array();
+  for (const auto& rl : r.lines) {
+    const PlanLine& l = *rl.line;
+    lines.push_back({{"psa", l.psa},
+                     {"company", l.company_id},
+                     {"company_name", l.company_name},
+                     {"line", l.line_id},
+                     {"line_name", l.line_name},
+                     {"period_start", format_iso_date(l.dates.start)},
+                     {"period_end", format_iso_date(l.dates.end)},
+                     {"measured", l.measured},
+                     {"included", l.included},
+                     {"planned", l.quantity},
+                     {"billed", opt(rl.billed)},
+                     {"billed_at", rl.billed ? json(rl.billed_at) : json(nullptr)},
+                     {"difference", opt(rl.difference)},
+                     {"unit_price", opt(l.unit_price)},
+                     {"money", opt(rl.money)},
+                     {"complete", l.complete}});
+  }
+  json unbilled = json::array();
+  for (const auto& e : r.plan->exceptions) {
+    json j = {{"kind", e.kind}, {"source", e.source}, {"quantity", e.quantity},
+              {"reason", e.reason}};
+    if (!e.customer_id.empty()) {
+      j["customer_id"] = e.customer_id;
+      j["customer_name"] = e.customer_name;
+    }
+    if (!e.sku.empty()) {
+      j["sku"] = e.sku;
+      j["metric"] = e.metric;
+    }
+    if (!e.company_id.empty()) j["company"] = e.company_id;
+    unbilled.push_back(std::move(j));
+  }
+  return {{"schema", "reconcile.v1"},
+          {"period", r.plan->period},
+          {"lines", lines},
+          {"unbilled", unbilled},
+          {"totals",
+           {{"lines", r.lines.size()},
+            {"differing", r.lines_differing},
+            {"unknown", r.lines_unknown},
+            {"money", r.money_total}}}};
+}
+
+}  // namespace meterbridge::host::engine

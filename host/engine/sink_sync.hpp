@@ -1,0 +1,65 @@
+// Reconciling a plan into one PSA sink: read what the PSA holds, decide per line (none, write,
+// or hold for approval), journal the intent, let the sink write, journal the outcome.
+//
+// Crash safety: an intent without an outcome means a run stopped mid-write. The next run
+// re-reads the PSA (the sink never trusts memory), records what it found as "recovered", and
+// writes only what is still missing, so nothing is billed twice.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/plan.hpp"
+#include "loader/plugin_instance.hpp"
+#include "store/billing_store.hpp"
+
+namespace meterbridge::host::engine {
+
+// Calls one operation of the sink instance (PluginInstance::invoke in the host, a fake in tests).
+using SinkCall = std::function<CallResult(const std::string& op, const nlohmann::json& request)>;
+
+struct SyncOptions {
+  bool dry_run = false;
+  // A decrease of more than this percentage of what the PSA holds is held for approval.
+  double hold_decrease_percent = 20;
+};
+
+struct SyncLineResult {
+  std::string psa;
+  std::string company_id;
+  std::string company_name;
+  std::string line_id;
+  std::string period;
+  std::optional<double> before;  // what the PSA held (absent: no line)
+  double planned = 0;
+  std::optional<double> after;   // what it holds after the run (dry-run: would hold)
+  std::string action;            // none, create, update, cancel, held, error
+  std::string message;
+  std::string ref;
+};
+
+struct SyncReport {
+  std::string psa;
+  std::vector<SyncLineResult> lines;
+  int64_t writes = 0;     // lines the sink was asked to write
+  int64_t held = 0;
+  int64_t errors = 0;
+  int64_t recovered = 0;  // intents of an interrupted run, completed by reading the PSA
+};
+
+// Syncs the plan's lines of PSA `psa` through `call`. Journal entries carry run_id.
+SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::string& psa,
+                     const SinkCall& call, const SyncOptions& options, int64_t run_id);
+
+// Appends an approval for each held line of the plan matching company/line ("" = all), at the
+// plan's quantity. Returns how many lines were approved.
+int64_t approve_lines(store::BillingStore& store, const Plan& plan, const std::string& company_id,
+                      const std::string& line_id, int64_t run_id);
+
+nlohmann::json sync_report_to_json(const SyncReport& report);
+
+}  // namespace meterbridge::host::engine

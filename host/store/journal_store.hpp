@@ -1,0 +1,80 @@
+// Runs and the append-only journal: every PSA write is an intent before and an outcome after,
+// tied to the run and to the usage that produced it (provenance).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_db.hpp"
+
+namespace meterbridge::host::store {
+
+struct JournalEntry {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  std::string at;     // UTC instant
+  std::string entry;  // intent, outcome, approval, recovered
+  std::string psa;
+  std::string company_id;
+  std::string line_id;
+  std::string period;  // YYYY-MM
+  int32_t period_start = 0;
+  int32_t period_end = 0;
+  std::optional<double> before_qty;   // what the PSA held
+  std::optional<double> desired_qty;  // what the plan wanted
+  std::optional<double> after_qty;    // what the PSA holds after the write
+  std::string action;                 // none, update, create, cancel, held, error
+  std::string status;                 // outcome: ok, error, held
+  std::string ref;                    // the PSA object written (addition id, ...)
+  std::string message;
+  std::string provenance;  // JSON: the plan line's sources
+  std::optional<int64_t> intent_id;
+};
+
+struct RunInfo {
+  int64_t id = 0;
+  std::string command;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  std::string status;  // running, ok, failed (a run left "running" was interrupted)
+  std::string summary;
+};
+
+class JournalStore {
+ public:
+  explicit JournalStore(Database& db) : db_(db) {}
+
+  int64_t begin_run(const std::string& command);
+  void finish_run(int64_t run_id, const std::string& status, const std::string& summary_json);
+  std::vector<RunInfo> runs(int64_t limit);
+
+  // Appends one entry (its id and time are set here) and returns its id.
+  int64_t append(JournalEntry entry);
+
+  struct Filter {
+    std::string period;  // "" = all
+    std::string company_id;
+    std::string line_id;
+    int64_t run_id = 0;  // 0 = all
+    int64_t limit = 0;   // 0 = all
+  };
+  std::vector<JournalEntry> entries(const Filter& filter);
+  // Intents with no outcome or recovery: a run stopped between the two.
+  std::vector<JournalEntry> pending_intents();
+  // The latest successful outcome for a line and period: what we last know the PSA held.
+  std::optional<JournalEntry> last_known(const std::string& psa, const std::string& company_id,
+                                         const std::string& line_id, const std::string& period);
+  // The latest entry of any kind for a line and period.
+  std::optional<JournalEntry> latest(const std::string& psa, const std::string& company_id,
+                                     const std::string& line_id, const std::string& period);
+  std::optional<JournalEntry> last_approval(const std::string& psa, const std::string& company_id,
+                                            const std::string& line_id,
+                                            const std::string& period);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace meterbridge::host::store

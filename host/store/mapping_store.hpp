@@ -1,0 +1,90 @@
+// The PSA side of the store (companies and lines as discovered or entered), the mappings from
+// vendor customers and products to them, and the billing settings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_db.hpp"
+
+namespace meterbridge::host::store {
+
+struct PsaCompany {
+  std::string psa;  // the sink instance, or "manual"
+  std::string id;
+  std::string name;
+  std::string origin;  // "discovered" or "manual"
+};
+
+struct PsaLine {
+  std::string psa;
+  std::string id;
+  std::string name;
+  std::optional<double> unit_price;
+  std::string origin;
+};
+
+struct CustomerMapping {
+  std::string source;
+  std::string customer_id;
+  std::string psa;
+  std::string company_id;
+  std::string how;  // "auto" or "manual"
+  std::string mapped_at;
+};
+
+struct ProductMapping {
+  std::string source;
+  std::string sku;
+  std::string metric;               // "" = the SKU's only metric
+  std::optional<std::string> psa;   // absent when the mapping was removed
+  std::optional<std::string> line_id;
+  bool sync = false;
+  std::string method = "max";
+  std::string tracking = "daily";
+  double included = 0;
+  std::optional<double> unit_price;  // overrides the PSA line's price in reports
+  std::string updated_at;
+};
+
+struct CompanyOverride {
+  std::string psa;
+  std::string company_id;
+  std::optional<int32_t> billing_day;                // absent: the global day
+  std::optional<std::vector<std::string>> products;  // "source/sku"; absent: every mapped one
+};
+
+class MappingStore {
+ public:
+  explicit MappingStore(Database& db) : db_(db) {}
+
+  void upsert_psa_companies(const std::vector<PsaCompany>& companies);
+  void upsert_psa_lines(const std::vector<PsaLine>& lines);
+  std::vector<PsaCompany> psa_companies();
+  std::vector<PsaLine> psa_lines();
+
+  void map_customer(const CustomerMapping& mapping);
+  bool unmap_customer(const std::string& source, const std::string& customer_id);
+  std::vector<CustomerMapping> customer_mappings();
+
+  void put_product_mapping(const ProductMapping& mapping);
+  // Removes the target and turns sync off; keeps method and price so a re-map is quick.
+  bool remove_product_mapping(const std::string& source, const std::string& sku);
+  std::vector<ProductMapping> product_mappings();
+  std::optional<ProductMapping> product_mapping(const std::string& source,
+                                                const std::string& sku);
+
+  std::optional<std::string> setting(const std::string& key);
+  void set_setting(const std::string& key, const std::string& value);
+
+  void put_override(const CompanyOverride& o);
+  bool clear_override(const std::string& psa, const std::string& company_id);
+  std::vector<CompanyOverride> overrides();
+
+ private:
+  Database& db_;
+};
+
+}  // namespace meterbridge::host::store

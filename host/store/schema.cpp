@@ -1,0 +1,132 @@
+// The billing store's schema, as numbered migrations applied in order and recorded in
+// PRAGMA user_version. A migration is never edited once released; a change is a new one.
+#include "store/schema.hpp"
+
+#include <array>
+#include <string>
+
+namespace meterbridge::host::store {
+namespace {
+
+// Days are integers (days since 1970-01-01); instants are ISO-8601 UTC text.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- What sources reported, as discovered (names are the latest seen).
+CREATE TABLE vendor_customers (
+  source TEXT NOT NULL, customer_id TEXT NOT NULL, name TEXT NOT NULL,
+  first_seen_day INTEGER NOT NULL, last_seen_day INTEGER NOT NULL,
+  PRIMARY KEY (source, customer_id)) WITHOUT ROWID;
+CREATE TABLE vendor_products (
+  source TEXT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL,
+  PRIMARY KEY (source, sku)) WITHOUT ROWID;
+
+-- Daily usage, kept exact but compact: one row per run of days with the same quantity for a
+-- series (source, customer, sku, metric). Days not covered by any run had no snapshot.
+CREATE TABLE usage_series (
+  id INTEGER PRIMARY KEY, source TEXT NOT NULL, customer_id TEXT NOT NULL,
+  sku TEXT NOT NULL, metric TEXT NOT NULL,
+  UNIQUE (source, customer_id, sku, metric));
+CREATE TABLE usage_runs (
+  series_id INTEGER NOT NULL REFERENCES usage_series(id),
+  first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, quantity REAL NOT NULL,
+  CHECK (last_day >= first_day), CHECK (quantity >= 0),
+  PRIMARY KEY (series_id, first_day)) WITHOUT ROWID;
+CREATE INDEX usage_runs_last_day ON usage_runs (last_day);
+
+-- Which (source, day) were collected, so gaps can be told from zero usage.
+CREATE TABLE collections (
+  source TEXT NOT NULL, day INTEGER NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+  collected_at TEXT NOT NULL, records INTEGER NOT NULL, rejected INTEGER NOT NULL,
+  PRIMARY KEY (source, day)) WITHOUT ROWID;
+
+-- The PSA side, as discovered from sinks or entered by hand (psa = sink instance or 'manual').
+CREATE TABLE psa_companies (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, name TEXT NOT NULL, origin TEXT NOT NULL,
+  PRIMARY KEY (psa, company_id)) WITHOUT ROWID;
+CREATE TABLE psa_lines (
+  psa TEXT NOT NULL, line_id TEXT NOT NULL, name TEXT NOT NULL, unit_price REAL,
+  origin TEXT NOT NULL,
+  PRIMARY KEY (psa, line_id)) WITHOUT ROWID;
+
+-- Mappings. A vendor customer maps to at most one PSA company; a company may have many.
+CREATE TABLE customer_map (
+  source TEXT NOT NULL, customer_id TEXT NOT NULL, psa TEXT NOT NULL, company_id TEXT NOT NULL,
+  how TEXT NOT NULL CHECK (how IN ('auto', 'manual')), mapped_at TEXT NOT NULL,
+  PRIMARY KEY (source, customer_id),
+  FOREIGN KEY (source, customer_id) REFERENCES vendor_customers (source, customer_id),
+  FOREIGN KEY (psa, company_id) REFERENCES psa_companies (psa, company_id)) WITHOUT ROWID;
+-- A product mapping whose line is NULL was removed: its sync is off until mapped again.
+CREATE TABLE product_map (
+  source TEXT NOT NULL, sku TEXT NOT NULL, metric TEXT NOT NULL DEFAULT '',
+  psa TEXT, line_id TEXT, sync INTEGER NOT NULL CHECK (sync IN (0, 1)),
+  method TEXT NOT NULL CHECK (method IN ('last', 'max', 'average', 'prorated')),
+  tracking TEXT NOT NULL CHECK (tracking IN ('daily', 'monthly')),
+  included REAL NOT NULL DEFAULT 0 CHECK (included >= 0),
+  unit_price REAL CHECK (unit_price IS NULL OR unit_price >= 0),
+  updated_at TEXT NOT NULL,
+  CHECK ((line_id IS NULL) = (psa IS NULL)), CHECK (line_id IS NOT NULL OR sync = 0),
+  PRIMARY KEY (source, sku),
+  FOREIGN KEY (source, sku) REFERENCES vendor_products (source, sku),
+  FOREIGN KEY (psa, line_id) REFERENCES psa_lines (psa, line_id)) WITHOUT ROWID;
+
+-- Billing settings: key/value (billing_day, hold_decrease_percent) and per-company overrides.
+CREATE TABLE billing_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE company_overrides (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL,
+  billing_day INTEGER CHECK (billing_day IS NULL OR billing_day BETWEEN 1 AND 31),
+  products TEXT,  -- JSON array of "source/sku" included; NULL: every mapped product
+  PRIMARY KEY (psa, company_id),
+  FOREIGN KEY (psa, company_id) REFERENCES psa_companies (psa, company_id)) WITHOUT ROWID;
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at TEXT NOT NULL,
+  finished_at TEXT, status TEXT NOT NULL, summary TEXT);
+
+-- The journal: append-only. An intent is written before a PSA write, its outcome after it;
+-- approvals of held lines are journaled too.
+CREATE TABLE journal (
+  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id), at TEXT NOT NULL,
+  entry TEXT NOT NULL CHECK (entry IN ('intent', 'outcome', 'approval', 'recovered')),
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, line_id TEXT NOT NULL, period TEXT NOT NULL,
+  period_start INTEGER NOT NULL, period_end INTEGER NOT NULL,
+  before_qty REAL, desired_qty REAL, after_qty REAL,
+  action TEXT, status TEXT, ref TEXT, message TEXT, provenance TEXT,
+  intent_id INTEGER REFERENCES journal(id));
+CREATE INDEX journal_line ON journal (psa, company_id, line_id, period);
+CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+)sql";
+
+constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+
+}  // namespace
+
+int32_t schema_version() {
+  return static_cast<int32_t>(kMigrations.size());
+}
+
+void migrate(Database& db) {
+  auto read_version = [&] {
+    Statement s = db.prepare("PRAGMA user_version");
+    s.step();
+    return static_cast<int32_t>(s.int64(0));
+  };
+  int32_t current = read_version();
+  if (current > schema_version()) {
+    throw StoreError("billing store " + db.file().string() + " has schema version " +
+                     std::to_string(current) + ", newer than this meterbridge knows (" +
+                     std::to_string(schema_version()) + "): upgrade meterbridge");
+  }
+  for (int32_t v = current; v < schema_version(); ++v) {
+    // Each migration and its version bump commit together: a crash leaves the old version.
+    Transaction t(db);
+    db.exec(kMigrations[static_cast<size_t>(v)]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    t.commit();
+  }
+}
+
+}  // namespace meterbridge::host::store

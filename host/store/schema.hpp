@@ -1,0 +1,15 @@
+// Schema migrations of the billing store (PRAGMA user_version).
+#pragma once
+
+#include <cstdint>
+
+#include "store/sqlite_db.hpp"
+
+namespace meterbridge::host::store {
+
+// The version this build writes.
+int32_t schema_version();
+// Brings the file up to schema_version(); refuses a file from a newer meterbridge.
+void migrate(Database& db);
+
+}  // namespace meterbridge::host::store
