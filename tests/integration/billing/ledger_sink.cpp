@@ -1,0 +1,147 @@
+// Test fixture: a PSA stand-in kept in a JSON file (the "ledger"), for the billing tests.
+// It behaves as a sink must: read before write, write only the difference, own what it
+// created. quantity_model "absolute" stores a quantity per line (ConnectWise additions);
+// "delta" only appends signed adjustments (Autotask contract service adjustments), so a
+// double-applied delta would show as a wrong sum.
+// Faults on request: crash_after_writes kills the process (SIGKILL) right after the Nth write
+// is on disk and before the host hears of it; fail_companies makes writes of those fail.
+#include <meterbridge/plugin.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+using meterbridge::json;
+
+class LedgerSink : public meterbridge::SinkPlugin {
+ public:
+  LedgerSink(meterbridge::Host host, const json& settings)
+      : host_(host),
+        settings_(settings),
+        file_(settings.at("ledger_file").get<std::string>()),
+        delta_(settings.value("quantity_model", "absolute") == "delta"),
+        crash_after_(settings.value("crash_after_writes", 0)) {}
+
+  json check() override { return {{"ledger_file", file_}}; }
+
+  json discover() override {
+    return {{"companies", settings_.value("companies", json::array())},
+            {"lines", settings_.value("lines", json::array())},
+            {"quantity_model", delta_ ? "delta" : "absolute"}};
+  }
+
+  json read(const json& lines) override {
+    json ledger = load();
+    json out = json::array();
+    for (const auto& l : lines) {
+      json answer = {{"key", l.at("key")}};
+      const json* entry = find(ledger, l);
+      answer["quantity"] = entry ? json(quantity_of(*entry)) : json(nullptr);
+      answer["ref"] = entry ? (*entry)["ref"] : json("");
+      out.push_back(answer);
+    }
+    return out;
+  }
+
+  json apply(const json& lines) override {
+    json out = json::array();
+    for (const auto& l : lines) {
+      // Re-read the ledger for every line: never trust what the host or memory says.
+      json ledger = load();
+      const std::string company = l.at("company_id").get<std::string>();
+      json answer = {{"key", l.at("key")}};
+      for (const auto& f : settings_.value("fail_companies", json::array())) {
+        if (f == company) {
+          answer["action"] = "error";
+          answer["message"] = "ledger refuses writes for company " + company;
+        }
+      }
+      if (answer.contains("action")) {
+        out.push_back(answer);
+        continue;
+      }
+      const std::string key = company + "/" + l.at("line_id").get<std::string>();
+      const double want = l.at("quantity").get<double>();
+      json& entry = ledger["lines"][key];
+      const bool existed = !entry.is_null();
+      const double before = existed ? quantity_of(entry) : 0;
+      answer["before"] = existed ? json(before) : json(nullptr);
+      if (existed && before == want) {
+        answer["action"] = "none";
+        answer["after"] = before;
+        answer["ref"] = entry["ref"];
+        out.push_back(answer);
+        continue;
+      }
+      if (!existed) entry = {{"ref", "ledger-" + key}, {"quantity", 0.0}, {"adjustments", json::array()}};
+      if (delta_) {
+        entry["adjustments"].push_back(
+            {{"unit_change", want - before}, {"effective_date", l.at("effective_date")}});
+        answer["delta"] = want - before;
+      } else {
+        entry["quantity"] = want;
+      }
+      ledger["writes"] = ledger.value("writes", 0) + 1;
+      save(ledger);
+      answer["action"] = !existed ? "create" : want == 0 ? "cancel" : "update";
+      answer["after"] = want;
+      answer["ref"] = entry["ref"];
+      out.push_back(answer);
+      if (crash_after_ > 0 && ledger["writes"].get<int>() >= crash_after_) std::raise(SIGKILL);
+    }
+    return out;
+  }
+
+ private:
+  double quantity_of(const json& entry) const {
+    if (!delta_) return entry.value("quantity", 0.0);
+    double sum = 0;
+    for (const auto& a : entry["adjustments"]) sum += a["unit_change"].get<double>();
+    return sum;
+  }
+  const json* find(const json& ledger, const json& l) const {
+    std::string key = l.at("company_id").get<std::string>() + "/" + l.at("line_id").get<std::string>();
+    if (!ledger.contains("lines") || !ledger["lines"].contains(key)) return nullptr;
+    return &ledger["lines"][key];
+  }
+  json load() const {
+    std::ifstream in(file_);
+    if (!in) return {{"lines", json::object()}, {"writes", 0}};
+    std::stringstream s;
+    s << in.rdbuf();
+    return json::parse(s.str());
+  }
+  // Written to a temporary file and renamed: a crash leaves the old or the new ledger.
+  void save(const json& ledger) const {
+    std::string tmp = file_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << ledger.dump(2);
+      out.flush();
+      if (!out) throw meterbridge::transient_error("cannot write " + tmp);
+    }
+    if (std::rename(tmp.c_str(), file_.c_str()) != 0) {
+      throw meterbridge::transient_error("cannot rename " + tmp);
+    }
+  }
+
+  meterbridge::Host host_;
+  json settings_;
+  std::string file_;
+  bool delta_;
+  int crash_after_;
+};
+
+MB_DECLARE_PLUGIN(LedgerSink, MB_KIND_SINK, "ledger-sink", "1.0.0",
+                  "Test PSA: billing lines in a JSON ledger file", R"({
+  "type": "object", "required": ["ledger_file"], "additionalProperties": false,
+  "properties": {
+    "ledger_file": {"type": "string", "minLength": 1},
+    "quantity_model": {"type": "string", "enum": ["absolute", "delta"]},
+    "crash_after_writes": {"type": "integer", "minimum": 0},
+    "fail_companies": {"type": "array", "items": {"type": "string"}},
+    "companies": {"type": "array", "items": {"type": "object"}},
+    "lines": {"type": "array", "items": {"type": "object"}}
+  }
+})")
