@@ -60,7 +60,8 @@ int run_plan_command(CommandContext& context) {
   }
   const std::string format = format_value(p, {"table", "json"});
   auto store = open_store(context);
-  engine::Plan plan = engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
+  engine::Plan plan =
+      engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   if (format == "json") {
     std::cout << engine::plan_to_json(plan).dump(2) << '\n';
     return kExitOk;
@@ -69,10 +70,10 @@ int run_plan_command(CommandContext& context) {
   TextTable t({"COMPANY", "LINE", "PERIOD", "QUANTITY", "MEASURED", "INCLUDED", "METHOD", "FROM"});
   for (const auto& l : plan.lines) {
     t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
-               engine::format_iso_date(l.dates.start) + ".." + engine::format_iso_date(l.dates.end) +
-                   (l.complete ? "" : " (running)"),
-               format_quantity(l.quantity), format_quantity(l.measured), format_quantity(l.included),
-               l.method, source_summary(l)});
+               engine::format_iso_date(l.dates.start) + ".." +
+                   engine::format_iso_date(l.dates.end) + (l.complete ? "" : " (running)"),
+               format_quantity(l.quantity), format_quantity(l.measured),
+               format_quantity(l.included), l.method, source_summary(l)});
   }
   if (t.empty()) {
     std::cout << "(no billable line: map customers and products first)\n";
@@ -83,8 +84,9 @@ int run_plan_command(CommandContext& context) {
     std::cout << "\nLeft out (" << plan.exceptions.size() << ")\n";
     TextTable x({"KIND", "SOURCE", "CUSTOMER", "SKU", "METRIC", "QUANTITY", "REASON"});
     for (const auto& e : plan.exceptions) {
-      x.add_row({e.kind, e.source, e.customer_id.empty() ? "" : e.customer_id + " " + e.customer_name,
-                 e.sku, e.metric, format_quantity(e.quantity), e.reason});
+      x.add_row({e.kind, e.source,
+                 e.customer_id.empty() ? "" : e.customer_id + " " + e.customer_name, e.sku,
+                 e.metric, format_quantity(e.quantity), e.reason});
     }
     x.print(std::cout);
   }
@@ -106,16 +108,18 @@ int run_report_command(CommandContext& context) {
                         "table, csv or json");
   ParsedOptions p = parse_options({args.begin() + 1, args.end()}, options);
   if (p.help) {
-    std::cout << "Usage: meterbridge report reconcile [--period YYYY-MM] [--format table|csv|json]\n\n"
-                 "Per PSA line: the measured quantity, the planned one, the last quantity known\n"
-                 "to be billed in the PSA (from the journal, else unknown), the difference and\n"
-                 "its money value where a unit price is known; then the usage not billed.\n\n"
-              << options;
+    std::cout
+        << "Usage: meterbridge report reconcile [--period YYYY-MM] [--format table|csv|json]\n\n"
+           "Per PSA line: the measured quantity, the planned one, the last quantity known\n"
+           "to be billed in the PSA (from the journal, else unknown), the difference and\n"
+           "its money value where a unit price is known; then the usage not billed.\n\n"
+        << options;
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "csv", "json"});
   auto store = open_store(context);
-  engine::Plan plan = engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
+  engine::Plan plan =
+      engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   engine::ReconcileReport report = engine::build_reconcile_report(plan, store->journal());
   if (format == "json") {
     std::cout << engine::reconcile_report_to_json(report).dump(2) << '\n';
@@ -129,22 +133,25 @@ int run_report_command(CommandContext& context) {
       const auto& l = *rl.line;
       std::cout << "line," << csv_field(l.psa) << ',' << csv_field(l.company_id) << ','
                 << csv_field(l.company_name) << ',' << csv_field(l.line_id) << ','
-                << csv_field(l.line_name) << ",,,,,," << engine::format_iso_date(l.dates.start) << ','
-                << engine::format_iso_date(l.dates.end) << ',' << format_quantity(l.measured) << ','
-                << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "") << ','
-                << format_optional(rl.difference, "") << ',' << format_optional(l.unit_price, "")
-                << ',' << format_optional(rl.money, "") << ",\n";
+                << csv_field(l.line_name) << ",,,,,," << engine::format_iso_date(l.dates.start)
+                << ',' << engine::format_iso_date(l.dates.end) << ',' << format_quantity(l.measured)
+                << ',' << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "")
+                << ',' << format_optional(rl.difference, "") << ','
+                << format_optional(l.unit_price, "") << ',' << format_optional(rl.money, "")
+                << ",\n";
     }
     for (const auto& e : plan.exceptions) {
       std::cout << csv_field(e.kind) << ',' << csv_field(e.psa) << ',' << csv_field(e.company_id)
                 << ",,,," << csv_field(e.source) << ',' << csv_field(e.customer_id) << ','
-                << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ',' << csv_field(e.metric)
-                << ",,," << format_quantity(e.quantity) << ",,,,,," << csv_field(e.reason) << '\n';
+                << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ','
+                << csv_field(e.metric) << ",,," << format_quantity(e.quantity) << ",,,,,,"
+                << csv_field(e.reason) << '\n';
     }
     return kExitOk;
   }
   std::cout << "Reconciliation for period " << plan.period << '\n';
-  TextTable t({"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE", "MONEY"});
+  TextTable t(
+      {"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE", "MONEY"});
   for (const auto& rl : report.lines) {
     const auto& l = *rl.line;
     t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
@@ -157,8 +164,9 @@ int run_report_command(CommandContext& context) {
   } else {
     t.print(std::cout);
   }
-  std::cout << report.lines.size() << " lines, " << report.lines_differing << " differ from the PSA, "
-            << report.lines_unknown << " never billed through meterbridge; money difference "
+  std::cout << report.lines.size() << " lines, " << report.lines_differing
+            << " differ from the PSA, " << report.lines_unknown
+            << " never billed through meterbridge; money difference "
             << format_quantity(report.money_total) << '\n';
   std::vector<const engine::PlanException*> unbilled;
   for (const auto& e : plan.exceptions) unbilled.push_back(&e);
@@ -166,8 +174,9 @@ int run_report_command(CommandContext& context) {
     std::cout << "\nNot billed (" << unbilled.size() << ")\n";
     TextTable x({"KIND", "SOURCE", "CUSTOMER", "SKU", "METRIC", "USAGE", "REASON"});
     for (const auto* e : unbilled) {
-      x.add_row({e->kind, e->source, e->customer_id.empty() ? "" : e->customer_id + " " + e->customer_name,
-                 e->sku, e->metric, format_quantity(e->quantity), e->reason});
+      x.add_row({e->kind, e->source,
+                 e->customer_id.empty() ? "" : e->customer_id + " " + e->customer_name, e->sku,
+                 e->metric, format_quantity(e->quantity), e->reason});
     }
     x.print(std::cout);
   }
@@ -176,25 +185,30 @@ int run_report_command(CommandContext& context) {
 
 int run_journal_command(CommandContext& context) {
   po::options_description options("Options of `meterbridge journal`");
-  options.add_options()("period", po::value<std::string>()->value_name("YYYY-MM"), "only this period")(
-      "company", po::value<std::string>()->value_name("ID"), "only this PSA company")(
+  options.add_options()("period", po::value<std::string>()->value_name("YYYY-MM"),
+                        "only this period")("company", po::value<std::string>()->value_name("ID"),
+                                            "only this PSA company")(
       "line", po::value<std::string>()->value_name("ID"), "only this PSA line")(
       "run", po::value<int64_t>()->value_name("ID"), "only this run")(
-      "limit", po::value<int64_t>()->default_value(0)->value_name("N"), "at most N entries (0: all)")(
-      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"), "table or json");
+      "limit", po::value<int64_t>()->default_value(0)->value_name("N"),
+      "at most N entries (0: all)")(
+      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
+      "table or json");
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
-    std::cout << "Usage: meterbridge journal [--period YYYY-MM] [--company ID] [--line ID] [--run ID]\n\n"
-                 "What was written into the PSAs, when, by which run, and from which usage: an\n"
-                 "intent before each write, its outcome after it, approvals and recoveries.\n\n"
-              << options;
+    std::cout
+        << "Usage: meterbridge journal [--period YYYY-MM] [--company ID] [--line ID] [--run ID]\n\n"
+           "What was written into the PSAs, when, by which run, and from which usage: an\n"
+           "intent before each write, its outcome after it, approvals and recoveries.\n\n"
+        << options;
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "json"});
   store::JournalStore::Filter f;
   if (p.vm.count("period")) {
     f.period = p.vm["period"].as<std::string>();
-    if (!engine::parse_year_month(f.period)) usage_error("--period: expected YYYY-MM, found '" + f.period + "'");
+    if (!engine::parse_year_month(f.period))
+      usage_error("--period: expected YYYY-MM, found '" + f.period + "'");
   }
   if (p.vm.count("company")) f.company_id = p.vm["company"].as<std::string>();
   if (p.vm.count("line")) f.line_id = p.vm["line"].as<std::string>();
@@ -206,37 +220,51 @@ int run_journal_command(CommandContext& context) {
   if (format == "json") {
     json out = json::array();
     for (const auto& e : entries) {
-      out.push_back({{"id", e.id}, {"run", e.run_id}, {"at", e.at}, {"entry", e.entry},
-                     {"psa", e.psa}, {"company", e.company_id}, {"line", e.line_id},
-                     {"period", e.period}, {"before", opt(e.before_qty)},
-                     {"desired", opt(e.desired_qty)}, {"after", opt(e.after_qty)},
-                     {"action", e.action}, {"status", e.status}, {"ref", e.ref},
-                     {"message", e.message},
-                     {"intent", e.intent_id ? json(*e.intent_id) : json(nullptr)},
-                     {"provenance", e.provenance.empty() ? json(nullptr) : json::parse(e.provenance)}});
+      out.push_back(
+          {{"id", e.id},
+           {"run", e.run_id},
+           {"at", e.at},
+           {"entry", e.entry},
+           {"psa", e.psa},
+           {"company", e.company_id},
+           {"line", e.line_id},
+           {"period", e.period},
+           {"before", opt(e.before_qty)},
+           {"desired", opt(e.desired_qty)},
+           {"after", opt(e.after_qty)},
+           {"action", e.action},
+           {"status", e.status},
+           {"ref", e.ref},
+           {"message", e.message},
+           {"intent", e.intent_id ? json(*e.intent_id) : json(nullptr)},
+           {"provenance", e.provenance.empty() ? json(nullptr) : json::parse(e.provenance)}});
     }
     std::cout << out.dump(2) << '\n';
     return kExitOk;
   }
-  TextTable t({"ID", "RUN", "AT", "ENTRY", "COMPANY", "LINE", "PERIOD", "BEFORE", "DESIRED", "AFTER",
-               "ACTION", "STATUS", "FROM"});
+  TextTable t({"ID", "RUN", "AT", "ENTRY", "COMPANY", "LINE", "PERIOD", "BEFORE", "DESIRED",
+               "AFTER", "ACTION", "STATUS", "FROM"});
   for (const auto& e : entries) {
     std::string from;
     if (!e.provenance.empty()) {
       json prov = json::parse(e.provenance);
       std::set<std::string> who;
       for (const auto& s : prov.value("sources", json::array())) {
-        who.insert(s.value("source", "") + "/" + s.value("customer_id", "") + ":" + s.value("sku", ""));
+        who.insert(s.value("source", "") + "/" + s.value("customer_id", "") + ":" +
+                   s.value("sku", ""));
       }
       for (const auto& w : who) from += (from.empty() ? "" : " ") + w;
     }
-    if (e.intent_id) from = "intent " + std::to_string(*e.intent_id) + (from.empty() ? "" : " " + from);
+    if (e.intent_id)
+      from = "intent " + std::to_string(*e.intent_id) + (from.empty() ? "" : " " + from);
     t.add_row({std::to_string(e.id), std::to_string(e.run_id), e.at, e.entry,
                e.psa + "/" + e.company_id, e.line_id, e.period, format_optional(e.before_qty),
-               format_optional(e.desired_qty), format_optional(e.after_qty), e.action, e.status, from});
+               format_optional(e.desired_qty), format_optional(e.after_qty), e.action, e.status,
+               from});
   }
   if (t.empty()) {
-    std::cout << "(the journal has no entry" << (f.period.empty() ? "" : " for " + f.period) << ")\n";
+    std::cout << "(the journal has no entry" << (f.period.empty() ? "" : " for " + f.period)
+              << ")\n";
   } else {
     t.print(std::cout);
   }
@@ -249,7 +277,8 @@ int run_sync_command(CommandContext& context) {
   options.add_options()("dry-run", "read the PSAs and show what would change; write nothing")(
       "sink", po::value<std::vector<std::string>>()->value_name("INSTANCE"),
       "only this sink instance (repeatable)")(
-      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"), "table or json");
+      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
+      "table or json");
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
     std::cout << "Usage: meterbridge sync [--period YYYY-MM] [--dry-run] [--sink INSTANCE] "
@@ -266,7 +295,8 @@ int run_sync_command(CommandContext& context) {
   if (p.vm.count("sink")) wanted = p.vm["sink"].as<std::vector<std::string>>();
   const Config& config = context.config();
   auto store = open_store(context);
-  engine::Plan plan = engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
+  engine::Plan plan =
+      engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   PluginHost host(config, context.data_dir());
   std::vector<const InstanceConfig*> sinks;
   try {
@@ -277,7 +307,8 @@ int run_sync_command(CommandContext& context) {
   }
   engine::SyncOptions o;
   o.dry_run = dry_run;
-  o.hold_decrease_percent = std::stod(store->mapping().setting("hold_decrease_percent").value_or("20"));
+  o.hold_decrease_percent =
+      std::stod(store->mapping().setting("hold_decrease_percent").value_or("20"));
   int64_t run = dry_run ? 0 : store->journal().begin_run("sync " + plan.period);
   json reports = json::array();
   bool failed = false, config_error = false;
@@ -309,21 +340,28 @@ int run_sync_command(CommandContext& context) {
   json unsynced = json::array();
   for (const auto& l : plan.lines) {
     if (synced.count(l.psa)) continue;
-    unsynced.push_back({{"psa", l.psa}, {"company", l.company_id}, {"line", l.line_id}, {"planned", l.quantity}});
-    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id, "?", format_quantity(l.quantity),
-               "?", "skipped", "no enabled sink instance named '" + l.psa + "'"});
+    unsynced.push_back(
+        {{"psa", l.psa}, {"company", l.company_id}, {"line", l.line_id}, {"planned", l.quantity}});
+    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id, "?",
+               format_quantity(l.quantity), "?", "skipped",
+               "no enabled sink instance named '" + l.psa + "'"});
   }
   if (!dry_run) {
     store->journal().finish_run(run, failed ? "failed" : "ok", json{{"sinks", reports}}.dump());
   }
   if (format == "json") {
-    std::cout << json{{"schema", "sync-report.v1"}, {"period", plan.period}, {"dry_run", dry_run},
-                      {"run", run == 0 ? json(nullptr) : json(run)}, {"sinks", reports},
-                      {"unsynced", unsynced}, {"exceptions", plan.exceptions.size()}}
+    std::cout << json{{"schema", "sync-report.v1"},
+                      {"period", plan.period},
+                      {"dry_run", dry_run},
+                      {"run", run == 0 ? json(nullptr) : json(run)},
+                      {"sinks", reports},
+                      {"unsynced", unsynced},
+                      {"exceptions", plan.exceptions.size()}}
                      .dump(2)
               << '\n';
   } else {
-    std::cout << (dry_run ? "Dry run (nothing written) " : "Sync ") << "for period " << plan.period << '\n';
+    std::cout << (dry_run ? "Dry run (nothing written) " : "Sync ") << "for period " << plan.period
+              << '\n';
     if (t.empty()) {
       std::cout << "(nothing to sync)\n";
     } else {
@@ -344,16 +382,19 @@ int run_approve_command(CommandContext& context) {
       "all", "approve every line of the period at its planned quantity");
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
-    std::cout << "Usage: meterbridge approve --period YYYY-MM (--company ID [--line ID] | --all)\n\n"
-                 "Approves the planned quantity of held lines (steep decreases, drops to zero);\n"
-                 "the next sync writes them. An approval holds for that quantity only.\n\n"
-              << options;
+    std::cout
+        << "Usage: meterbridge approve --period YYYY-MM (--company ID [--line ID] | --all)\n\n"
+           "Approves the planned quantity of held lines (steep decreases, drops to zero);\n"
+           "the next sync writes them. An approval holds for that quantity only.\n\n"
+        << options;
     return kExitOk;
   }
   if (!p.vm.count("period")) usage_error("--period is required");
-  if (!p.vm.count("all") && !p.vm.count("company")) usage_error("give --company (and --line), or --all");
+  if (!p.vm.count("all") && !p.vm.count("company"))
+    usage_error("give --company (and --line), or --all");
   auto store = open_store(context);
-  engine::Plan plan = engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
+  engine::Plan plan =
+      engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   std::string company = p.vm.count("company") ? p.vm["company"].as<std::string>() : "";
   std::string line = p.vm.count("line") ? p.vm["line"].as<std::string>() : "";
   int64_t run = store->journal().begin_run("approve " + plan.period);
@@ -361,8 +402,8 @@ int run_approve_command(CommandContext& context) {
   store->journal().finish_run(run, "ok", json{{"approved", n}}.dump());
   if (n == 0) {
     std::cerr << "meterbridge approve: no planned line of " << plan.period << " matches"
-              << (company.empty() ? "" : " company " + company) << (line.empty() ? "" : " line " + line)
-              << '\n';
+              << (company.empty() ? "" : " company " + company)
+              << (line.empty() ? "" : " line " + line) << '\n';
     return kExitUsage;
   }
   std::cout << "approved " << n << " line(s) of " << plan.period << " at their planned quantity\n";

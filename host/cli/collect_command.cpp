@@ -18,7 +18,8 @@ namespace {
 engine::Day date_option(const ParsedOptions& p, const char* name) {
   std::string text = p.vm[name].as<std::string>();
   auto d = engine::parse_iso_date(text);
-  if (!d) usage_error(std::string("--") + name + ": expected a date YYYY-MM-DD, found '" + text + "'");
+  if (!d)
+    usage_error(std::string("--") + name + ": expected a date YYYY-MM-DD, found '" + text + "'");
   return *d;
 }
 
@@ -119,7 +120,8 @@ int run_collect_command(CommandContext& context) {
                   << x.file << ':' << x.line << ": " << x.reason << '\n';
       }
     }
-    if (results.empty()) std::cout << "no enabled source instance in " << config.file.string() << '\n';
+    if (results.empty())
+      std::cout << "no enabled source instance in " << config.file.string() << '\n';
   }
   for (const auto& r : results) {
     if (!r.ok) std::cerr << "meterbridge collect: " << r.error << '\n';
@@ -150,9 +152,12 @@ int run_discover_command(CommandContext& context) {
   TextTable t({"INSTANCE", "KIND", "CUSTOMERS/COMPANIES", "PRODUCTS/LINES", "RESULT"});
   for (const auto& r : results) {
     failed = failed || !r.ok;
-    out.push_back({{"instance", r.instance}, {"kind", r.kind}, {"ok", r.ok},
+    out.push_back({{"instance", r.instance},
+                   {"kind", r.kind},
+                   {"ok", r.ok},
                    {"error", r.ok ? json(nullptr) : json(r.error)},
-                   {"customers", r.customers}, {"products", r.products}});
+                   {"customers", r.customers},
+                   {"products", r.products}});
     t.add_row({r.instance, r.kind, std::to_string(r.customers), std::to_string(r.products),
                r.ok ? "ok" : "failed"});
     if (!r.ok) std::cerr << "meterbridge discover: " << r.error << '\n';

@@ -6,13 +6,13 @@
 #include <meterbridge/abi.h>
 #include <boost/program_options.hpp>
 
-#include "cli/exit_codes.hpp"
 #include "cli/billing_command.hpp"
 #include "cli/collect_command.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
-#include "store/sqlite_db.hpp"
 #include "services/logging.hpp"
+#include "store/sqlite_db.hpp"
 
 namespace meterbridge::host {
 namespace po = boost::program_options;

@@ -65,7 +65,8 @@ engine::YearMonth period_value(const ParsedOptions& p, CommandContext& context,
 }
 
 std::string format_quantity(double q) {
-  if (std::fabs(q - std::round(q)) < 1e-9) return std::to_string(static_cast<int64_t>(std::round(q)));
+  if (std::fabs(q - std::round(q)) < 1e-9)
+    return std::to_string(static_cast<int64_t>(std::round(q)));
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.4f", q);
   std::string s = buf;

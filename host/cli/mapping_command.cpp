@@ -32,7 +32,8 @@ store::PsaCompany resolve_company(store::BillingStore& s, const std::string& id,
     if (c.id == id && (psa.empty() || c.psa == psa)) found.push_back(c);
   }
   if (found.empty()) {
-    throw InputError("unknown PSA company '" + id + "'" + (psa.empty() ? "" : " in PSA '" + psa + "'") +
+    throw InputError("unknown PSA company '" + id + "'" +
+                     (psa.empty() ? "" : " in PSA '" + psa + "'") +
                      " (see `meterbridge psa list`; companies come from `meterbridge discover` "
                      "or `meterbridge psa add-company`)");
   }
@@ -48,7 +49,8 @@ store::PsaLine resolve_line(store::BillingStore& s, const std::string& id, const
     if (l.id == id && (psa.empty() || l.psa == psa)) found.push_back(l);
   }
   if (found.empty()) {
-    throw InputError("unknown PSA line '" + id + "'" + (psa.empty() ? "" : " in PSA '" + psa + "'") +
+    throw InputError("unknown PSA line '" + id + "'" +
+                     (psa.empty() ? "" : " in PSA '" + psa + "'") +
                      " (see `meterbridge psa list`)");
   }
   if (found.size() > 1) {
@@ -86,7 +88,8 @@ double non_negative(const ParsedOptions& p, const char* name) {
     used = 0;
   }
   if (used != text.size() || !(v >= 0) || !std::isfinite(v)) {
-    usage_error(std::string("--") + name + ": expected a non-negative number, found '" + text + "'");
+    usage_error(std::string("--") + name + ": expected a non-negative number, found '" + text +
+                "'");
   }
   return v;
 }
@@ -193,7 +196,8 @@ int map_product(CommandContext& context, const std::vector<std::string>& args) {
   }
   if (p.vm.count("tracking")) {
     std::string v = p.vm["tracking"].as<std::string>();
-    if (!engine::parse_tracking(v)) usage_error("--tracking: expected daily or monthly, found '" + v + "'");
+    if (!engine::parse_tracking(v))
+      usage_error("--tracking: expected daily or monthly, found '" + v + "'");
     m.tracking = v;
   }
   if (m.method == "prorated" && m.tracking == "monthly") {
@@ -255,12 +259,13 @@ int map_auto(CommandContext& context, const std::vector<std::string>& args) {
       "table or json");
   ParsedOptions p = parse_options(args, options);
   if (p.help) {
-    std::cout << "Usage: meterbridge map auto [--dry-run] [--format table|json]\n\n"
-                 "Links unmapped vendor customers to the PSA company whose normalised name is\n"
-                 "exactly the same (case, punctuation, accents and legal suffixes such as Inc,\n"
-                 "LLC, Ltd, GmbH, S.r.l., AG ignored). A name matching several companies is left\n"
-                 "for a person. Fuzzy matches are only suggested: see `meterbridge map suggest`.\n\n"
-              << options;
+    std::cout
+        << "Usage: meterbridge map auto [--dry-run] [--format table|json]\n\n"
+           "Links unmapped vendor customers to the PSA company whose normalised name is\n"
+           "exactly the same (case, punctuation, accents and legal suffixes such as Inc,\n"
+           "LLC, Ltd, GmbH, S.r.l., AG ignored). A name matching several companies is left\n"
+           "for a person. Fuzzy matches are only suggested: see `meterbridge map suggest`.\n\n"
+        << options;
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "json"});
@@ -270,7 +275,8 @@ int map_auto(CommandContext& context, const std::vector<std::string>& args) {
     by_name[mapping::normalize_company_name(c.name)].push_back(c);
   }
   std::set<std::string> mapped;
-  for (const auto& m : s->mapping().customer_mappings()) mapped.insert(m.source + '\x1f' + m.customer_id);
+  for (const auto& m : s->mapping().customer_mappings())
+    mapped.insert(m.source + '\x1f' + m.customer_id);
   json out = json::array();
   TextTable t({"SOURCE", "CUSTOMER", "NAME", "RESULT", "COMPANY", "COMPANY NAME"});
   int64_t linked = 0;
@@ -284,7 +290,8 @@ int map_auto(CommandContext& context, const std::vector<std::string>& args) {
       row["result"] = "ambiguous";
       row["companies"] = json::array();
       for (const auto& x : it->second) row["companies"].push_back(x.psa + "/" + x.id);
-      t.add_row({c.source, c.id, c.name, "ambiguous", std::to_string(it->second.size()) + " companies", ""});
+      t.add_row({c.source, c.id, c.name, "ambiguous",
+                 std::to_string(it->second.size()) + " companies", ""});
     } else {
       const auto& company = it->second.front();
       if (!p.vm.count("dry-run")) {
@@ -295,7 +302,8 @@ int map_auto(CommandContext& context, const std::vector<std::string>& args) {
       row["psa"] = company.psa;
       row["company"] = company.id;
       row["company_name"] = company.name;
-      t.add_row({c.source, c.id, c.name, row["result"], company.psa + "/" + company.id, company.name});
+      t.add_row(
+          {c.source, c.id, c.name, row["result"], company.psa + "/" + company.id, company.name});
     }
     out.push_back(std::move(row));
   }
@@ -319,35 +327,43 @@ int map_suggest(CommandContext& context, const std::vector<std::string>& args) {
       "table or json");
   ParsedOptions p = parse_options(args, options);
   if (p.help) {
-    std::cout << "Usage: meterbridge map suggest [--min-score S] [--limit N] [--format table|json]\n\n"
-                 "For each unmapped vendor customer, the PSA companies whose names are close,\n"
-                 "with a score. Nothing is linked: confirm one with `meterbridge map customer`.\n\n"
-              << options;
+    std::cout
+        << "Usage: meterbridge map suggest [--min-score S] [--limit N] [--format table|json]\n\n"
+           "For each unmapped vendor customer, the PSA companies whose names are close,\n"
+           "with a score. Nothing is linked: confirm one with `meterbridge map customer`.\n\n"
+        << options;
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "json"});
   double min_score = p.vm["min-score"].as<double>();
   int limit = p.vm["limit"].as<int>();
-  if (!(min_score >= 0 && min_score <= 1)) usage_error("--min-score: expected a number from 0 to 1");
+  if (!(min_score >= 0 && min_score <= 1))
+    usage_error("--min-score: expected a number from 0 to 1");
   if (limit < 1 || limit > 50) usage_error("--limit: expected 1..50");
   auto s = open_store(context);
   auto companies = s->mapping().psa_companies();
   std::vector<mapping::Candidate> candidates;
-  for (size_t i = 0; i < companies.size(); ++i) candidates.push_back({std::to_string(i), companies[i].name});
+  for (size_t i = 0; i < companies.size(); ++i)
+    candidates.push_back({std::to_string(i), companies[i].name});
   mapping::CandidateIndex index(candidates);
   std::set<std::string> mapped;
-  for (const auto& m : s->mapping().customer_mappings()) mapped.insert(m.source + '\x1f' + m.customer_id);
+  for (const auto& m : s->mapping().customer_mappings())
+    mapped.insert(m.source + '\x1f' + m.customer_id);
   json out = json::array();
   TextTable t({"SOURCE", "CUSTOMER", "NAME", "SCORE", "COMPANY", "COMPANY NAME", "CONFIRM WITH"});
   for (const auto& c : s->usage().customers()) {
     if (mapped.count(c.source + '\x1f' + c.id)) continue;
     auto suggestions = index.suggest(c.name, min_score, static_cast<size_t>(limit));
-    json row = {{"source", c.source}, {"customer_id", c.id}, {"customer_name", c.name},
+    json row = {{"source", c.source},
+                {"customer_id", c.id},
+                {"customer_name", c.name},
                 {"candidates", json::array()}};
     for (const auto& sg : suggestions) {
       const auto& company = companies[std::stoul(sg.id)];
-      row["candidates"].push_back({{"psa", company.psa}, {"company", company.id},
-                                   {"company_name", company.name}, {"score", sg.score}});
+      row["candidates"].push_back({{"psa", company.psa},
+                                   {"company", company.id},
+                                   {"company_name", company.name},
+                                   {"score", sg.score}});
       std::ostringstream score;
       score.precision(3);
       score << std::fixed << sg.score;
@@ -400,14 +416,20 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
                 it == cmap.end() ? "" : it->second.how});
     customers.push_back(std::move(row));
   }
-  TextTable pt({"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED", "SYNC"});
+  TextTable pt(
+      {"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED", "SYNC"});
   for (const auto& pr : s->usage().products()) {
     auto it = pmap.find(pr.source + '\x1f' + pr.sku);
     json row = {{"source", pr.source}, {"sku", pr.sku}, {"name", pr.name}};
     if (it != pmap.end() && it->second.line_id) {
       const auto& m = it->second;
-      row.update({{"psa", *m.psa}, {"line", *m.line_id}, {"metric", m.metric}, {"method", m.method},
-                  {"tracking", m.tracking}, {"included", m.included}, {"sync", m.sync}});
+      row.update({{"psa", *m.psa},
+                  {"line", *m.line_id},
+                  {"metric", m.metric},
+                  {"method", m.method},
+                  {"tracking", m.tracking},
+                  {"included", m.included},
+                  {"sync", m.sync}});
       pt.add_row({pr.source, pr.sku, pr.name, *m.psa + "/" + *m.line_id,
                   m.metric.empty() ? "(only)" : m.metric, m.method, m.tracking,
                   format_quantity(m.included), m.sync ? "on" : "off"});
@@ -436,7 +458,8 @@ void print_map_help(std::ostream& out) {
          "  map auto [--dry-run]                      link exact normalised name matches\n"
          "  map suggest [--min-score S] [--limit N]   fuzzy candidates for a person to confirm\n"
          "  map customer SOURCE CUSTOMER_ID COMPANY_ID   map a vendor customer (or --remove)\n"
-         "  map product SOURCE SKU LINE_ID [options]     map a product to a PSA line (or --remove)\n"
+         "  map product SOURCE SKU LINE_ID [options]     map a product to a PSA line (or "
+         "--remove)\n"
          "  map sync SOURCE SKU on|off                turn a product's sync on or off\n";
 }
 
@@ -487,7 +510,8 @@ int run_psa_command(CommandContext& context) {
   }
   return guarded([&] {
     po::options_description options("Options of `meterbridge psa " + sub + "`");
-    options.add_options()("psa", po::value<std::string>()->default_value("manual")->value_name("PSA"),
+    options.add_options()("psa",
+                          po::value<std::string>()->default_value("manual")->value_name("PSA"),
                           "the PSA the entry belongs to")(
         "unit-price", po::value<std::string>()->value_name("PRICE"), "price per unit (lines)")(
         "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
@@ -501,7 +525,8 @@ int run_psa_command(CommandContext& context) {
     std::string psa = p.vm["psa"].as<std::string>();
     if (sub == "add-company" || sub == "add-line") {
       need_positional(p, 2, "psa " + sub + " ID NAME");
-      if (p.positional[0].empty() || p.positional[1].empty()) usage_error("ID and NAME must not be empty");
+      if (p.positional[0].empty() || p.positional[1].empty())
+        usage_error("ID and NAME must not be empty");
       if (sub == "add-company") {
         s->mapping().upsert_psa_companies({{psa, p.positional[0], p.positional[1], "manual"}});
       } else {
@@ -519,17 +544,22 @@ int run_psa_command(CommandContext& context) {
       auto lines = s->mapping().psa_lines();
       if (format == "json") {
         json c = json::array(), l = json::array();
-        for (const auto& x : companies) c.push_back({{"psa", x.psa}, {"id", x.id}, {"name", x.name}, {"origin", x.origin}});
+        for (const auto& x : companies)
+          c.push_back({{"psa", x.psa}, {"id", x.id}, {"name", x.name}, {"origin", x.origin}});
         for (const auto& x : lines) {
-          l.push_back({{"psa", x.psa}, {"id", x.id}, {"name", x.name},
-                       {"unit_price", x.unit_price ? json(*x.unit_price) : json(nullptr)}, {"origin", x.origin}});
+          l.push_back({{"psa", x.psa},
+                       {"id", x.id},
+                       {"name", x.name},
+                       {"unit_price", x.unit_price ? json(*x.unit_price) : json(nullptr)},
+                       {"origin", x.origin}});
         }
         std::cout << json{{"companies", c}, {"lines", l}}.dump(2) << '\n';
       } else {
         TextTable ct({"PSA", "COMPANY", "NAME", "ORIGIN"});
         for (const auto& x : companies) ct.add_row({x.psa, x.id, x.name, x.origin});
         TextTable lt({"PSA", "LINE", "NAME", "UNIT PRICE", "ORIGIN"});
-        for (const auto& x : lines) lt.add_row({x.psa, x.id, x.name, format_optional(x.unit_price), x.origin});
+        for (const auto& x : lines)
+          lt.add_row({x.psa, x.id, x.name, format_optional(x.unit_price), x.origin});
         std::cout << "Companies\n";
         ct.print(std::cout);
         std::cout << "\nLines\n";
@@ -552,7 +582,8 @@ int run_billing_settings_command(CommandContext& context) {
            "  billing set [--day N] [--hold-decrease PCT]\n"
            "      global billing day 1..31 (29-31 clamp to the month's last day); decreases of\n"
            "      more than PCT percent, and drops to zero, are held for approval (default 20)\n"
-           "  billing company COMPANY_ID [--psa PSA] [--day N] [--products SOURCE/SKU,...] | --global\n"
+           "  billing company COMPANY_ID [--psa PSA] [--day N] [--products SOURCE/SKU,...] | "
+           "--global\n"
            "      a company's own billing day and product selection, or back to the global ones\n";
     return sub.empty() ? kExitUsage : kExitOk;
   }
@@ -579,7 +610,8 @@ int run_billing_settings_command(CommandContext& context) {
       return d;
     };
     if (sub == "set") {
-      if (!p.vm.count("day") && !p.vm.count("hold-decrease")) usage_error("give --day and/or --hold-decrease");
+      if (!p.vm.count("day") && !p.vm.count("hold-decrease"))
+        usage_error("give --day and/or --hold-decrease");
       if (p.vm.count("day")) s->mapping().set_setting("billing_day", std::to_string(check_day()));
       if (p.vm.count("hold-decrease")) {
         double v = non_negative(p, "hold-decrease");
@@ -588,14 +620,17 @@ int run_billing_settings_command(CommandContext& context) {
       }
     } else if (sub == "company") {
       need_positional(p, 1, "billing company COMPANY_ID [...]");
-      auto company = resolve_company(*s, p.positional[0], p.vm.count("psa") ? p.vm["psa"].as<std::string>() : "");
+      auto company = resolve_company(*s, p.positional[0],
+                                     p.vm.count("psa") ? p.vm["psa"].as<std::string>() : "");
       if (p.vm.count("global")) {
-        if (p.vm.count("day") || p.vm.count("products")) usage_error("--global cannot be combined with --day or --products");
+        if (p.vm.count("day") || p.vm.count("products"))
+          usage_error("--global cannot be combined with --day or --products");
         s->mapping().clear_override(company.psa, company.id);
         std::cout << company.psa << '/' << company.id << " uses the global settings\n";
         return kExitOk;
       }
-      if (!p.vm.count("day") && !p.vm.count("products")) usage_error("give --day, --products or --global");
+      if (!p.vm.count("day") && !p.vm.count("products"))
+        usage_error("give --day, --products or --global");
       store::CompanyOverride o{company.psa, company.id, std::nullopt, std::nullopt};
       for (const auto& existing : s->mapping().overrides()) {
         if (existing.psa == company.psa && existing.company_id == company.id) o = existing;
@@ -606,7 +641,8 @@ int run_billing_settings_command(CommandContext& context) {
         std::stringstream in(p.vm["products"].as<std::string>());
         for (std::string item; std::getline(in, item, ',');) {
           auto slash = item.find('/');
-          if (slash == std::string::npos) usage_error("--products: '" + item + "' is not SOURCE/SKU");
+          if (slash == std::string::npos)
+            usage_error("--products: '" + item + "' is not SOURCE/SKU");
           resolve_product(*s, item.substr(0, slash), item.substr(slash + 1));
           list.push_back(item);
         }
@@ -619,26 +655,31 @@ int run_billing_settings_command(CommandContext& context) {
     const std::string format = format_value(p, {"table", "json"});
     json overrides = json::array();
     for (const auto& o : s->mapping().overrides()) {
-      overrides.push_back({{"psa", o.psa}, {"company", o.company_id},
+      overrides.push_back({{"psa", o.psa},
+                           {"company", o.company_id},
                            {"billing_day", o.billing_day ? json(*o.billing_day) : json(nullptr)},
                            {"products", o.products ? json(*o.products) : json(nullptr)}});
     }
     json out = {{"billing_day", std::stoi(s->mapping().setting("billing_day").value_or("1"))},
-                {"hold_decrease_percent", std::stod(s->mapping().setting("hold_decrease_percent").value_or("20"))},
+                {"hold_decrease_percent",
+                 std::stod(s->mapping().setting("hold_decrease_percent").value_or("20"))},
                 {"timezone", context.config_or_defaults().timezone},
                 {"companies", overrides}};
     if (format == "json") {
       std::cout << out.dump(2) << '\n';
     } else {
-      std::cout << "billing day: " << out["billing_day"] << " (29-31 clamp to the month's last day)\n"
-                << "hold decreases over: " << out["hold_decrease_percent"] << "%, and every drop to zero\n"
+      std::cout << "billing day: " << out["billing_day"]
+                << " (29-31 clamp to the month's last day)\n"
+                << "hold decreases over: " << out["hold_decrease_percent"]
+                << "%, and every drop to zero\n"
                 << "time zone: " << context.config_or_defaults().timezone << '\n';
       TextTable t({"COMPANY", "BILLING DAY", "PRODUCTS"});
       for (const auto& o : overrides) {
         std::string products = "(all mapped)";
         if (!o["products"].is_null()) {
           products.clear();
-          for (const auto& x : o["products"]) products += (products.empty() ? "" : ",") + x.get<std::string>();
+          for (const auto& x : o["products"])
+            products += (products.empty() ? "" : ",") + x.get<std::string>();
         }
         t.add_row({o["psa"].get<std::string>() + "/" + o["company"].get<std::string>(),
                    o["billing_day"].is_null() ? "(global)" : o["billing_day"].dump(), products});

@@ -135,9 +135,8 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
       plan.exceptions.push_back(ex);
     };
     if (cm == customers.end()) {
-      leave_out("unmapped-customer",
-                std::string("vendor customer is not mapped to a PSA company") +
-                    (product ? "" : " (its product is not mapped either)"));
+      leave_out("unmapped-customer", std::string("vendor customer is not mapped to a PSA company") +
+                                         (product ? "" : " (its product is not mapped either)"));
       continue;
     }
     if (!product) {
@@ -190,9 +189,10 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
     share.included = product->included;
     b.methods.insert(product->method);
     b.trackings.insert(product->tracking);
-    PlanSource src{s.source,   s.customer_id, ex.customer_name, s.sku, s.metric,
-                   result.quantity, result.days_with_data, values.front().day,
-                   values.back().day, result.determining_day};
+    PlanSource src{
+        s.source,          s.customer_id,         ex.customer_name,      s.sku,
+        s.metric,          result.quantity,       result.days_with_data, values.front().day,
+        values.back().day, result.determining_day};
     b.line.sources.push_back(std::move(src));
     billed_sources.insert(s.source);
   }
@@ -236,8 +236,8 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
       ex.kind = "missing-days";
       ex.source = source;
       ex.quantity = expected - static_cast<int32_t>(collected.size());
-      ex.reason = std::to_string(expected - collected.size()) + " of " +
-                  std::to_string(expected) + " days not collected (" + missing +
+      ex.reason = std::to_string(expected - collected.size()) + " of " + std::to_string(expected) +
+                  " days not collected (" + missing +
                   (expected - collected.size() > 10 ? ", ..." : "") + ")";
       plan.exceptions.push_back(ex);
     }
@@ -246,10 +246,13 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
 }
 
 nlohmann::json plan_source_to_json(const PlanSource& s) {
-  nlohmann::json j = {{"source", s.source},   {"customer_id", s.customer_id},
+  nlohmann::json j = {{"source", s.source},
+                      {"customer_id", s.customer_id},
                       {"customer_name", s.customer_name},
-                      {"sku", s.sku},         {"metric", s.metric},
-                      {"quantity", s.quantity}, {"days_with_data", s.days_with_data}};
+                      {"sku", s.sku},
+                      {"metric", s.metric},
+                      {"quantity", s.quantity},
+                      {"days_with_data", s.days_with_data}};
   j["first_day"] = s.first_day ? nlohmann::json(format_iso_date(*s.first_day)) : nullptr;
   j["last_day"] = s.last_day ? nlohmann::json(format_iso_date(*s.last_day)) : nullptr;
   j["determining_day"] =
@@ -282,8 +285,8 @@ nlohmann::json plan_to_json(const Plan& plan) {
   }
   nlohmann::json exceptions = nlohmann::json::array();
   for (const auto& e : plan.exceptions) {
-    nlohmann::json j = {{"kind", e.kind}, {"source", e.source}, {"reason", e.reason},
-                        {"quantity", e.quantity}};
+    nlohmann::json j = {
+        {"kind", e.kind}, {"source", e.source}, {"reason", e.reason}, {"quantity", e.quantity}};
     if (!e.customer_id.empty()) {
       j["customer_id"] = e.customer_id;
       j["customer_name"] = e.customer_name;
@@ -298,8 +301,11 @@ nlohmann::json plan_to_json(const Plan& plan) {
     }
     exceptions.push_back(std::move(j));
   }
-  return {{"schema", "plan.v1"}, {"period", plan.period}, {"today", format_iso_date(plan.today)},
-          {"lines", lines}, {"exceptions", exceptions}};
+  return {{"schema", "plan.v1"},
+          {"period", plan.period},
+          {"today", format_iso_date(plan.today)},
+          {"lines", lines},
+          {"exceptions", exceptions}};
 }
 
 }  // namespace meterbridge::host::engine

@@ -57,8 +57,8 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
   }
   json unbilled = json::array();
   for (const auto& e : r.plan->exceptions) {
-    json j = {{"kind", e.kind}, {"source", e.source}, {"quantity", e.quantity},
-              {"reason", e.reason}};
+    json j = {
+        {"kind", e.kind}, {"source", e.source}, {"quantity", e.quantity}, {"reason", e.reason}};
     if (!e.customer_id.empty()) {
       j["customer_id"] = e.customer_id;
       j["customer_name"] = e.customer_name;

@@ -16,17 +16,17 @@ namespace meterbridge::host::engine {
 
 struct ReconcileLine {
   const PlanLine* line = nullptr;
-  std::optional<double> billed;       // last known PSA quantity; absent: unknown
-  std::string billed_at;              // when it was learned
-  std::optional<double> difference;   // planned - billed
-  std::optional<double> money;        // difference * unit price
+  std::optional<double> billed;      // last known PSA quantity; absent: unknown
+  std::string billed_at;             // when it was learned
+  std::optional<double> difference;  // planned - billed
+  std::optional<double> money;       // difference * unit price
 };
 
 struct ReconcileReport {
   const Plan* plan = nullptr;
   std::vector<ReconcileLine> lines;
-  double money_total = 0;          // of the lines with a known price and billed quantity
-  int64_t lines_unknown = 0;       // never billed through meterbridge
+  double money_total = 0;     // of the lines with a known price and billed quantity
+  int64_t lines_unknown = 0;  // never billed through meterbridge
   int64_t lines_differing = 0;
 };
 

@@ -37,15 +37,15 @@ std::map<std::string, json> call_lines(const SinkCall& call, const std::string& 
                                        const std::string& op, const json& lines) {
   CallResult r = call(op, {{"lines", lines}});
   if (!r.ok()) {
-    throw std::runtime_error("sink '" + psa + "' " + op + " failed (" +
-                             status_name(r.status) + "): " + r.text);
+    throw std::runtime_error("sink '" + psa + "' " + op + " failed (" + status_name(r.status) +
+                             "): " + r.text);
   }
   json answer;
   try {
     answer = json::parse(r.text);
   } catch (const json::exception& e) {
-    throw std::runtime_error("sink '" + psa + "' answered " + op + " with invalid JSON: " +
-                             e.what());
+    throw std::runtime_error("sink '" + psa + "' answered " + op +
+                             " with invalid JSON: " + e.what());
   }
   if (!answer.contains("lines") || !answer["lines"].is_array()) {
     throw std::runtime_error("sink '" + psa + "' answered " + op + " without a 'lines' array");
@@ -62,7 +62,9 @@ std::map<std::string, json> call_lines(const SinkCall& call, const std::string& 
 json provenance(const PlanLine& l) {
   json sources = json::array();
   for (const auto& s : l.sources) sources.push_back(plan_source_to_json(s));
-  return {{"method", l.method}, {"measured", l.measured}, {"included", l.included},
+  return {{"method", l.method},
+          {"measured", l.measured},
+          {"included", l.included},
           {"sources", sources}};
 }
 
@@ -105,8 +107,8 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
                                         l.dates.start, l.dates.end));
   }
   for (const auto& p : pending) {
-    read_request.push_back(line_address("intent-" + std::to_string(p.id), p.company_id,
-                                        p.line_id, p.period, p.period_start, p.period_end));
+    read_request.push_back(line_address("intent-" + std::to_string(p.id), p.company_id, p.line_id,
+                                        p.period, p.period_start, p.period_end));
   }
   auto fail_all = [&](const std::string& message) {
     for (const PlanLine* l : lines) {
@@ -156,8 +158,17 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
   for (size_t i = 0; i < lines.size(); ++i) {
     const PlanLine& l = *lines[i];
     SyncLineResult& r = results[i];
-    r = {l.psa, l.company_id, l.company_name, l.line_id, l.period, std::nullopt, l.quantity,
-         std::nullopt, "", "", ""};
+    r = {l.psa,
+         l.company_id,
+         l.company_name,
+         l.line_id,
+         l.period,
+         std::nullopt,
+         l.quantity,
+         std::nullopt,
+         "",
+         "",
+         ""};
     auto it = state.find(std::to_string(i));
     if (it == state.end()) {
       r.action = "error";
@@ -201,8 +212,8 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
     }
     bool decrease = held_now > 0 && l.quantity < held_now;
     bool to_zero = decrease && same(l.quantity, 0);
-    bool steep = decrease && (held_now - l.quantity) / held_now * 100.0 >
-                                 options.hold_decrease_percent;
+    bool steep =
+        decrease && (held_now - l.quantity) / held_now * 100.0 > options.hold_decrease_percent;
     if (to_zero || steep) {
       auto approval = journal.last_approval(l.psa, l.company_id, l.line_id, l.period);
       if (!approval || !approval->desired_qty || !same(*approval->desired_qty, l.quantity)) {
@@ -212,8 +223,8 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
                             : "decrease of more than " +
                                   std::to_string(static_cast<int>(options.hold_decrease_percent)) +
                                   "% held for approval";
-        r.message += " (meterbridge approve --period " + l.period + " --company " +
-                     l.company_id + " --line " + l.line_id + ")";
+        r.message += " (meterbridge approve --period " + l.period + " --company " + l.company_id +
+                     " --line " + l.line_id + ")";
         ++report.held;
         if (!options.dry_run) {
           auto last = journal.latest(l.psa, l.company_id, l.line_id, l.period);
@@ -264,8 +275,8 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
   json apply_request = json::array();
   for (const Write& w : writes) {
     const PlanLine& l = *lines[w.index];
-    json a = line_address(std::to_string(w.index), l.company_id, l.line_id, l.period,
-                          l.dates.start, l.dates.end);
+    json a = line_address(std::to_string(w.index), l.company_id, l.line_id, l.period, l.dates.start,
+                          l.dates.end);
     a["quantity"] = l.quantity;
     a["expected_quantity"] = optional_number(w.before);
     a["effective_date"] = format_iso_date(l.dates.start);
@@ -291,9 +302,9 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
     if (it == applied.end() || it->second.value("action", "error") == "error") {
       r.action = "error";
       r.after.reset();
-      r.message = !apply_error.empty()          ? apply_error
-                  : it == applied.end()         ? "the sink did not report this line"
-                                                : it->second.value("message", "write failed");
+      r.message = !apply_error.empty()  ? apply_error
+                  : it == applied.end() ? "the sink did not report this line"
+                                        : it->second.value("message", "write failed");
       e.action = "error";
       e.status = "error";
       e.message = r.message;
@@ -366,9 +377,8 @@ nlohmann::json sync_report_to_json(const SyncReport& report) {
                      {"message", r.message},
                      {"ref", r.ref}});
   }
-  return {{"psa", report.psa},         {"lines", lines},         {"writes", report.writes},
-          {"held", report.held},       {"errors", report.errors},
-          {"recovered", report.recovered}};
+  return {{"psa", report.psa},   {"lines", lines},          {"writes", report.writes},
+          {"held", report.held}, {"errors", report.errors}, {"recovered", report.recovered}};
 }
 
 }  // namespace meterbridge::host::engine

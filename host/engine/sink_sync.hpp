@@ -36,8 +36,8 @@ struct SyncLineResult {
   std::string period;
   std::optional<double> before;  // what the PSA held (absent: no line)
   double planned = 0;
-  std::optional<double> after;   // what it holds after the run (dry-run: would hold)
-  std::string action;            // none, create, update, cancel, held, error
+  std::optional<double> after;  // what it holds after the run (dry-run: would hold)
+  std::string action;           // none, create, update, cancel, held, error
   std::string message;
   std::string ref;
 };
@@ -45,7 +45,7 @@ struct SyncLineResult {
 struct SyncReport {
   std::string psa;
   std::vector<SyncLineResult> lines;
-  int64_t writes = 0;     // lines the sink was asked to write
+  int64_t writes = 0;  // lines the sink was asked to write
   int64_t held = 0;
   int64_t errors = 0;
   int64_t recovered = 0;  // intents of an interrupted run, completed by reading the PSA

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <map>
 
-#include <meterbridge/plugin.hpp>
 #include <spdlog/spdlog.h>
+#include <meterbridge/plugin.hpp>
 
 namespace meterbridge::host {
 namespace {
@@ -32,7 +32,8 @@ std::vector<store::UsageRecord> read_usage(const json& answer, std::vector<Rejec
   std::map<std::tuple<std::string, std::string, std::string>, size_t> seen;
   size_t i = 0;
   for (const json& r : answer["records"]) {
-    if (!r.is_object()) throw std::runtime_error("record " + std::to_string(i) + " is not an object");
+    if (!r.is_object())
+      throw std::runtime_error("record " + std::to_string(i) + " is not an object");
     store::UsageRecord u;
     u.customer_id = required_string(r, "customer_id", i);
     u.sku = required_string(r, "sku", i);
@@ -49,9 +50,8 @@ std::vector<store::UsageRecord> read_usage(const json& answer, std::vector<Rejec
     if (!fresh) {
       if (records[it->second].quantity != u.quantity) {
         throw std::runtime_error("records " + std::to_string(it->second) + " and " +
-                                 std::to_string(i) + " give customer " + u.customer_id +
-                                 ", sku " + u.sku + ", metric " + u.metric +
-                                 " two different quantities");
+                                 std::to_string(i) + " give customer " + u.customer_id + ", sku " +
+                                 u.sku + ", metric " + u.metric + " two different quantities");
       }
       ++i;
       continue;
@@ -91,8 +91,12 @@ std::vector<const InstanceConfig*> enabled_instances(const PluginHost& host, con
   std::vector<const InstanceConfig*> out;
   for (const auto& name : wanted) {
     const InstanceConfig* inst = config.find_instance(name);
-    if (!inst) throw InstanceError(MB_E_CONFIG, "no plugin instance named '" + name + "' in " + config.file.string());
-    if (!inst->enabled) throw InstanceError(MB_E_CONFIG, "instance '" + name + "' is disabled in " + config.file.string());
+    if (!inst)
+      throw InstanceError(MB_E_CONFIG,
+                          "no plugin instance named '" + name + "' in " + config.file.string());
+    if (!inst->enabled)
+      throw InstanceError(MB_E_CONFIG,
+                          "instance '" + name + "' is disabled in " + config.file.string());
     auto module = host.find_plugin(inst->plugin);
     if (module && module->kind() != kind_name) {
       throw InstanceError(MB_E_CONFIG, "instance '" + name + "' runs plugin '" + inst->plugin +
@@ -210,8 +214,8 @@ std::vector<DiscoverResult> discover_catalogs(PluginHost& host, const Config& co
             if (l.contains("unit_price") && l["unit_price"].is_number()) {
               price = l["unit_price"].get<double>();
             }
-            lines.push_back({inst->name, l.at("id").get<std::string>(), l.value("name", ""),
-                             price, "discovered"});
+            lines.push_back({inst->name, l.at("id").get<std::string>(), l.value("name", ""), price,
+                             "discovered"});
           }
           store.mapping().upsert_psa_companies(companies);
           store.mapping().upsert_psa_lines(lines);

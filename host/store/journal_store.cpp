@@ -37,8 +37,8 @@ JournalEntry read_entry(const Statement& s) {
 }  // namespace
 
 int64_t JournalStore::begin_run(const std::string& command) {
-  Statement s = db_.prepare(
-      "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')");
+  Statement s =
+      db_.prepare("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')");
   s.bind(1, command).bind(2, utc_now_iso()).run();
   return db_.last_insert_rowid();
 }

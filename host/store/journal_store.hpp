@@ -70,8 +70,7 @@ class JournalStore {
   std::optional<JournalEntry> latest(const std::string& psa, const std::string& company_id,
                                      const std::string& line_id, const std::string& period);
   std::optional<JournalEntry> last_approval(const std::string& psa, const std::string& company_id,
-                                            const std::string& line_id,
-                                            const std::string& period);
+                                            const std::string& line_id, const std::string& period);
 
  private:
   Database& db_;

@@ -10,7 +10,8 @@ void MappingStore::upsert_psa_companies(const std::vector<PsaCompany>& companies
   Statement s = db_.prepare(
       "INSERT INTO psa_companies (psa, company_id, name, origin) VALUES (?, ?, ?, ?) "
       "ON CONFLICT (psa, company_id) DO UPDATE SET name = excluded.name, origin = excluded.origin");
-  for (const auto& c : companies) s.bind(1, c.psa).bind(2, c.id).bind(3, c.name).bind(4, c.origin).run();
+  for (const auto& c : companies)
+    s.bind(1, c.psa).bind(2, c.id).bind(3, c.name).bind(4, c.origin).run();
 }
 
 void MappingStore::upsert_psa_lines(const std::vector<PsaLine>& lines) {

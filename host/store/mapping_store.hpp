@@ -38,8 +38,8 @@ struct CustomerMapping {
 struct ProductMapping {
   std::string source;
   std::string sku;
-  std::string metric;               // "" = the SKU's only metric
-  std::optional<std::string> psa;   // absent when the mapping was removed
+  std::string metric;              // "" = the SKU's only metric
+  std::optional<std::string> psa;  // absent when the mapping was removed
   std::optional<std::string> line_id;
   bool sync = false;
   std::string method = "max";
@@ -73,8 +73,7 @@ class MappingStore {
   // Removes the target and turns sync off; keeps method and price so a re-map is quick.
   bool remove_product_mapping(const std::string& source, const std::string& sku);
   std::vector<ProductMapping> product_mappings();
-  std::optional<ProductMapping> product_mapping(const std::string& source,
-                                                const std::string& sku);
+  std::optional<ProductMapping> product_mapping(const std::string& source, const std::string& sku);
 
   std::optional<std::string> setting(const std::string& key);
   void set_setting(const std::string& key, const std::string& value);

@@ -14,7 +14,8 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
   // Create the file ourselves so it is 0600 whatever the umask: the store holds customer names
   // and billing figures. SQLite creates -wal and -shm with the main file's mode.
   int fd = ::open(file.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) throw StoreError("billing store " + file.string() + ": cannot create or open the file");
+  if (fd < 0)
+    throw StoreError("billing store " + file.string() + ": cannot create or open the file");
   ::fchmod(fd, 0600);
   ::close(fd);
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=

@@ -57,7 +57,9 @@ class Statement {
 
   Statement& bind(int index, std::string_view text);
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
-  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, int32_t value) { return bind(index, static_cast<int64_t>(value)); }
   Statement& bind(int index, double value);
@@ -68,9 +70,9 @@ class Statement {
     return value ? bind(index, *value) : bind_null(index);
   }
 
-  bool step();        // true: a row is ready; false: done
-  void run();         // step once, expecting no row; then reset
-  void reset();       // ready for new binds
+  bool step();   // true: a row is ready; false: done
+  void run();    // step once, expecting no row; then reset
+  void reset();  // ready for new binds
 
   bool is_null(int column) const;
   int64_t int64(int column) const;

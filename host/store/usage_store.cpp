@@ -17,7 +17,7 @@ bool same_quantity(double a, double b) {
 }
 
 std::string series_key(const std::string& customer, const std::string& sku,
-                        const std::string& metric) {
+                       const std::string& metric) {
   std::string k;
   k.reserve(customer.size() + sku.size() + metric.size() + 2);
   k.append(customer).push_back('\x1f');
@@ -188,8 +188,8 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
     }
     int64_t sid = it->second;
     if (!reported.insert(sid).second) {
-      throw std::invalid_argument("two records for customer " + r.customer_id + ", sku " +
-                                  r.sku + ", metric " + r.metric + " on one day");
+      throw std::invalid_argument("two records for customer " + r.customer_id + ", sku " + r.sku +
+                                  ", metric " + r.metric + " on one day");
     }
     auto found = nearby.find(sid);
     if (found == nearby.end()) {
@@ -300,8 +300,7 @@ std::vector<VendorProduct> UsageStore::products(const std::string& source) {
   return out;
 }
 
-std::vector<std::string> UsageStore::metrics_of(const std::string& source,
-                                                const std::string& sku) {
+std::vector<std::string> UsageStore::metrics_of(const std::string& source, const std::string& sku) {
   Statement s = db_.prepare(
       "SELECT DISTINCT metric FROM usage_series WHERE source = ? AND sku = ? ORDER BY metric");
   s.bind(1, source).bind(2, sku);

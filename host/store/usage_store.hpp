@@ -36,11 +36,11 @@ struct SeriesKey {
 };
 
 struct DayChanges {
-  int64_t added = 0;      // series that had no snapshot for the day
-  int64_t changed = 0;    // snapshot replaced by a different quantity (a correction)
-  int64_t removed = 0;    // snapshot no longer reported by the source for the day
-  int64_t unchanged = 0;  // same quantity as stored
-  int64_t kept = 0;       // not reported because rejected: stored value kept
+  int64_t added = 0;             // series that had no snapshot for the day
+  int64_t changed = 0;           // snapshot replaced by a different quantity (a correction)
+  int64_t removed = 0;           // snapshot no longer reported by the source for the day
+  int64_t unchanged = 0;         // same quantity as stored
+  int64_t kept = 0;              // not reported because rejected: stored value kept
   bool first_collection = true;  // the (source, day) had never been collected
 };
 

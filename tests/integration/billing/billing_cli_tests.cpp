@@ -81,9 +81,9 @@ TEST_CASE("collect stores a day once: collecting it again reports no change") {
 
 TEST_CASE("collect rejects malformed rows with file and line and stores the rest") {
   BillingScenario s("billing-rejects");
-  s.drop_csv("bad.csv", {"2026-10-01,t-1,Acme,EP,Endpoint,seats,4",
-                         "2026-10-01,t-2,Beta,EP,Endpoint,seats,-3",
-                         "2026-10-01,t-3,Gamma,EP,Endpoint,seats,6"});
+  s.drop_csv("bad.csv",
+             {"2026-10-01,t-1,Acme,EP,Endpoint,seats,4", "2026-10-01,t-2,Beta,EP,Endpoint,seats,-3",
+              "2026-10-01,t-3,Gamma,EP,Endpoint,seats,6"});
   json r = s.run_json({"collect", "--date", "2026-10-01"});
   const json& day = r["days"][0];
   CHECK(day["ok"] == true);
@@ -103,7 +103,8 @@ TEST_CASE("map auto links exact normalised names only; suggest proposes and link
   json linked = s.run_json({"map", "auto"});
   std::set<std::string> ids;
   for (const auto& l : linked) {
-    if (l["result"] == "linked") ids.insert(l["customer_id"].get<std::string>() + "->" + l["company"].get<std::string>());
+    if (l["result"] == "linked")
+      ids.insert(l["customer_id"].get<std::string>() + "->" + l["company"].get<std::string>());
   }
   CHECK(ids == std::set<std::string>{"t-1->C1", "t-3->C3"});
 
@@ -140,7 +141,8 @@ TEST_CASE("mapping commands refuse unknown ids and bad options with a clear mess
   r = s.run({"map", "product", "drop", "EP-ADV", "EDR", "--method", "median"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--method") != std::string::npos);
-  r = s.run({"map", "product", "drop", "EP-ADV", "EDR", "--method", "prorated", "--tracking", "monthly"});
+  r = s.run(
+      {"map", "product", "drop", "EP-ADV", "EDR", "--method", "prorated", "--tracking", "monthly"});
   CHECK(r.exit_code == 2);
   r = s.run({"plan", "--period", "2026-13"});
   CHECK(r.exit_code == 2);
@@ -197,7 +199,8 @@ TEST_CASE("per-company billing day and product selection override the global set
   json plan = s.run_json({"plan", "--period", "2026-10"});
   CHECK(line_of(plan["lines"], "C1", "EDR").is_null());
   bool excluded = false;
-  for (const auto& e : plan["exceptions"]) excluded = excluded || (e["kind"] == "excluded" && e["customer_id"] == "t-1");
+  for (const auto& e : plan["exceptions"])
+    excluded = excluded || (e["kind"] == "excluded" && e["customer_id"] == "t-1");
   CHECK(excluded);
   // C2's October period starts on the 31st: the usage of Oct 1-3 belongs to September's.
   CHECK(line_of(plan["lines"], "C2", "EDR").is_null());
@@ -298,7 +301,8 @@ TEST_CASE("steep decreases and drops to zero are held until approved") {
   }
   CHECK(c2_action == "held");
   CHECK(s.ledger()["lines"]["C2/EDR"]["quantity"] == 5);
-  REQUIRE(s.run({"approve", "--period", "2026-10", "--company", "C2", "--line", "EDR"}).exit_code == 0);
+  REQUIRE(s.run({"approve", "--period", "2026-10", "--company", "C2", "--line", "EDR"}).exit_code ==
+          0);
   json after = s.run_json({"sync", "--period", "2026-10"});
   for (const auto& l : sync_lines(after)) {
     if (l["company"] == "C2") CHECK(l["action"] == "update");
@@ -309,7 +313,8 @@ TEST_CASE("steep decreases and drops to zero are held until approved") {
 TEST_CASE("a sync killed between journal intent and outcome is completed by the next run") {
   for (const char* model : {"absolute", "delta"}) {
     DYNAMIC_SECTION("quantity model " << model) {
-      std::string extra = std::string(R"({"quantity_model": ")") + model + R"(", "crash_after_writes": 2})";
+      std::string extra =
+          std::string(R"({"quantity_model": ")") + model + R"(", "crash_after_writes": 2})";
       BillingScenario s(std::string("billing-crash-") + model, extra);
       drop_october(s);
       collect_and_map(s);
@@ -362,7 +367,8 @@ TEST_CASE("usage of several sources consolidates into one company's line") {
     text << in.rdbuf();
     c = json::parse(text.str());
   }
-  c["plugins"]["drop2"] = {{"enabled", true}, {"plugin", "file-drop"},
+  c["plugins"]["drop2"] = {{"enabled", true},
+                           {"plugin", "file-drop"},
                            {"settings", {{"folder", (s.dir / "drop2").string()}}}};
   write_file(s.config, c.dump(2));
   REQUIRE(s.run({"collect", "--source", "drop2", "--date", "2026-10-02"}).exit_code == 0);
@@ -372,6 +378,7 @@ TEST_CASE("usage of several sources consolidates into one company's line") {
   json l = line_of(plan["lines"], "C1", "EDR");
   CHECK(l["quantity"] == 16);  // 12 from drop/t-1 + 4 from drop2/X-77
   std::set<std::string> from;
-  for (const auto& src : l["sources"]) from.insert(src["source"].get<std::string>() + "/" + src["customer_id"].get<std::string>());
+  for (const auto& src : l["sources"])
+    from.insert(src["source"].get<std::string>() + "/" + src["customer_id"].get<std::string>());
   CHECK(from == std::set<std::string>{"drop/t-1", "drop2/X-77"});
 }

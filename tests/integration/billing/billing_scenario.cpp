@@ -8,7 +8,9 @@
 using nlohmann::json;
 
 BillingScenario::BillingScenario(const std::string& name, const std::string& sink_extra)
-    : dir(fresh_dir(name)), drop(dir / "drop"), ledger_file(dir / "ledger.json"),
+    : dir(fresh_dir(name)),
+      drop(dir / "drop"),
+      ledger_file(dir / "ledger.json"),
       config(dir / "config.json") {
   std::filesystem::create_directories(drop);
   write_config(sink_extra);
@@ -25,14 +27,15 @@ void BillingScenario::write_config(const std::string& sink_extra) {
        {{{"id", "EDR"}, {"name", "Endpoint protection seat"}, {"unit_price", 4.5}},
         {{"id", "MAIL"}, {"name", "Email security user"}, {"unit_price", 2.0}}}}};
   if (!sink_extra.empty()) sink_settings.update(json::parse(sink_extra));
-  json c = {{"config_version", 1},
-            {"timezone", "Europe/Rome"},
-            {"data_dir", (dir / "data").string()},
-            {"plugin_dirs", {METERBRIDGE_PLUGIN_DIR, METERBRIDGE_FIXTURE_DIR}},
-            {"plugins",
-             {{"drop", {{"enabled", true}, {"plugin", "file-drop"},
-                        {"settings", {{"folder", drop.string()}}}}},
-              {"psa", {{"enabled", true}, {"plugin", "ledger-sink"}, {"settings", sink_settings}}}}}};
+  json c = {
+      {"config_version", 1},
+      {"timezone", "Europe/Rome"},
+      {"data_dir", (dir / "data").string()},
+      {"plugin_dirs", {METERBRIDGE_PLUGIN_DIR, METERBRIDGE_FIXTURE_DIR}},
+      {"plugins",
+       {{"drop",
+         {{"enabled", true}, {"plugin", "file-drop"}, {"settings", {{"folder", drop.string()}}}}},
+        {"psa", {{"enabled", true}, {"plugin", "ledger-sink"}, {"settings", sink_settings}}}}}};
   write_file(config, c.dump(2));
 }
 

@@ -74,7 +74,8 @@ class LedgerSink : public meterbridge::SinkPlugin {
         out.push_back(answer);
         continue;
       }
-      if (!existed) entry = {{"ref", "ledger-" + key}, {"quantity", 0.0}, {"adjustments", json::array()}};
+      if (!existed)
+        entry = {{"ref", "ledger-" + key}, {"quantity", 0.0}, {"adjustments", json::array()}};
       if (delta_) {
         entry["adjustments"].push_back(
             {{"unit_change", want - before}, {"effective_date", l.at("effective_date")}});
@@ -101,7 +102,8 @@ class LedgerSink : public meterbridge::SinkPlugin {
     return sum;
   }
   const json* find(const json& ledger, const json& l) const {
-    std::string key = l.at("company_id").get<std::string>() + "/" + l.at("line_id").get<std::string>();
+    std::string key =
+        l.at("company_id").get<std::string>() + "/" + l.at("line_id").get<std::string>();
     if (!ledger.contains("lines") || !ledger["lines"].contains(key)) return nullptr;
     return &ledger["lines"][key];
   }

@@ -2,10 +2,10 @@
 // process killed mid-write leaving the last committed state.
 #include <catch2/catch.hpp>
 
-#include <csignal>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include "store/billing_store.hpp"
 #include "store/schema.hpp"
@@ -66,17 +66,20 @@ TEST_CASE("the journal is append-only") {
   e.line_id = "L1";
   e.period = "2026-10";
   int64_t id = s.journal().append(e);
-  CHECK_THROWS_WITH(s.db().exec("UPDATE journal SET desired_qty = 1 WHERE id = " + std::to_string(id)),
-                    Catch::Contains("append-only"));
+  CHECK_THROWS_WITH(
+      s.db().exec("UPDATE journal SET desired_qty = 1 WHERE id = " + std::to_string(id)),
+      Catch::Contains("append-only"));
   CHECK_THROWS_WITH(s.db().exec("DELETE FROM journal"), Catch::Contains("append-only"));
   CHECK(s.journal().pending_intents().size() == 1);
 }
 
 TEST_CASE("mappings must point at known customers, products, companies and lines") {
   BillingStore s(fresh_store_path("fk"));
-  CHECK_THROWS_AS(s.mapping().map_customer({"src", "nobody", "manual", "C1", "manual", ""}), StoreError);
+  CHECK_THROWS_AS(s.mapping().map_customer({"src", "nobody", "manual", "C1", "manual", ""}),
+                  StoreError);
   s.usage().upsert_customers("src", 1, {{"src", "a", "Acme"}});
-  CHECK_THROWS_AS(s.mapping().map_customer({"src", "a", "manual", "C404", "manual", ""}), StoreError);
+  CHECK_THROWS_AS(s.mapping().map_customer({"src", "a", "manual", "C404", "manual", ""}),
+                  StoreError);
   s.mapping().upsert_psa_companies({{"manual", "C1", "Acme", "manual"}});
   s.mapping().map_customer({"src", "a", "manual", "C1", "manual", ""});
   CHECK(s.mapping().customer_mappings().size() == 1);
@@ -92,7 +95,8 @@ TEST_CASE("a process killed in the middle of storing days leaves whole days only
     BillingStore s(file);
     int64_t run = s.journal().begin_run("child");
     std::vector<UsageRecord> day;
-    for (int c = 0; c < 20000; ++c) day.push_back({"c" + std::to_string(c), "", "SKU", "", "seats", 1.0 + c % 7});
+    for (int c = 0; c < 20000; ++c)
+      day.push_back({"c" + std::to_string(c), "", "SKU", "", "seats", 1.0 + c % 7});
     for (Day d = 0;; ++d) {
       for (auto& r : day) r.quantity = 1.0 + (r.quantity + d) * 0 + (d % 3);
       s.usage().store_day("src", d, day, {}, run);
@@ -110,10 +114,12 @@ TEST_CASE("a process killed in the middle of storing days leaves whole days only
   INFO("days completed before the kill: " << days.size());
   // Every day that was recorded as collected holds all 20,000 series; no day is partial.
   for (Day d : days) {
-    int64_t n = scalar(s.db(), "SELECT count(*) FROM usage_runs WHERE first_day <= " +
-                                   std::to_string(d) + " AND last_day >= " + std::to_string(d));
+    int64_t n =
+        scalar(s.db(), "SELECT count(*) FROM usage_runs WHERE first_day <= " + std::to_string(d) +
+                           " AND last_day >= " + std::to_string(d));
     CHECK(n == 20000);
   }
   Day next = days.empty() ? 0 : days.back() + 1;
-  CHECK(scalar(s.db(), "SELECT count(*) FROM usage_runs WHERE last_day >= " + std::to_string(next)) == 0);
+  CHECK(scalar(s.db(),
+               "SELECT count(*) FROM usage_runs WHERE last_day >= " + std::to_string(next)) == 0);
 }
