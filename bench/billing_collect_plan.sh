@@ -171,24 +171,24 @@ verdict() { if awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; then echo PAS
 ratio=$(awk -v a="$collect_us" -v b="$ref_us" 'BEGIN { printf "%.2f", a / b }')
 collect_rate=$(awk -v r="$collected" -v us="$collect_us" 'BEGIN { printf "%.0f", r / (us / 1e6) }')
 ref_rate=$(awk -v r="$ref_rows" -v us="$ref_us" 'BEGIN { printf "%.0f", r / (us / 1e6) }')
-peak_kb_max=$(( collect_kb > plan_kb ? collect_kb : plan_kb ))
 
-cat <<EOF
-
-== meterbridge collect + plan: $customers customers x $skus SKUs x $days days, variant $variant ==
-data                 $rows rows in $days CSV files, $csv_mb MB ($data)
-reference (SQLite)   $ref_rows rows in $(secs "$ref_us") s = $ref_rate rows/s  (inner ${ref_inner} s; file $(mb "$ref_bytes") MB; peak RSS $(( ref_kb / 1024 )) MB)
-collect              $collected records ($rejected rejected) in $(secs "$collect_us") s = $collect_rate records/s
-  ratio collect/reference  ${ratio}x                     target <= 2x     $(verdict "$ratio" 2)
-  peak RSS           $(( collect_kb / 1024 )) MB                       target < 512 MB  $(verdict "$collect_kb" $(( 512 * 1024 - 1 )))
-store                $(mb "$store_bytes") MB on disk (billing.sqlite3 + -wal), $series series, $runs usage_runs for $collected rows ($(awk -v a="$runs" -v b="$collected" 'BEGIN { printf "%.1f", 100 * a / b }') %)
-mappings             $companies companies, $mapped customers mapped, $products products mapped
-plan 2026-10         $(secs "$plan_us") s, $plan_lines lines (expected $expected_lines), $plan_exceptions exceptions, $plan_mb MB of JSON
-  plan time          $(secs "$plan_us") s                    target < 10 s    $(verdict "$plan_us" 9999999)
-  peak RSS           $(( plan_kb / 1024 )) MB                       target < 512 MB  $(verdict "$plan_kb" $(( 512 * 1024 - 1 )))
-peak RSS (max)       $(( peak_kb_max / 1024 )) MB
-outputs              $run (collect.json, plan.json, time-*.txt)
-EOF
+runs_pct=$(awk -v a="$runs" -v b="$collected" 'BEGIN { printf "%.1f", 100 * a / b }')
+row() { printf '  %-28s %-44s %s\n' "$1" "$2" "${3:-}"; }
+echo
+echo "== meterbridge collect + plan: $customers customers x $skus SKUs x $days days, variant $variant =="
+row "data" "$rows rows, $days CSV files, $csv_mb MB"
+row "reference: plain SQLite" "$ref_rows rows in $(secs "$ref_us") s = $ref_rate rows/s"
+row "  reference file, peak RSS" "$(mb "$ref_bytes") MB, $(( ref_kb / 1024 )) MB"
+row "collect" "$collected records in $(secs "$collect_us") s = $collect_rate records/s" "($rejected rejected)"
+row "  collect / reference" "${ratio}x" "target <= 2x: $(verdict "$ratio" 2)"
+row "  collect peak RSS" "$(( collect_kb / 1024 )) MB" "target < 512 MB: $(verdict "$collect_kb" $(( 512 * 1024 - 1 )))"
+row "store on disk" "$(mb "$store_bytes") MB (billing.sqlite3 + -wal)"
+row "  usage_runs rows" "$runs for $collected rows ($runs_pct %), $series series"
+row "mappings" "$companies companies, $mapped customers, $products products"
+row "plan 2026-10" "$(secs "$plan_us") s, $plan_lines lines (expected $expected_lines)" "target < 10 s: $(verdict "$plan_us" 9999999)"
+row "  plan peak RSS" "$(( plan_kb / 1024 )) MB" "target < 512 MB: $(verdict "$plan_kb" $(( 512 * 1024 - 1 )))"
+row "  plan output" "$plan_mb MB of JSON, $plan_exceptions exceptions"
+row "outputs" "$run"
 if [ "$plan_lines" != "$expected_lines" ]; then
   echo "plan has $plan_lines lines, expected $expected_lines" >&2
   exit 1

@@ -35,19 +35,31 @@ uint64_t splitmix(uint64_t& s) {
   std::exit(2);
 }
 
-const char* const kTrades[] = {"Dental",    "Logistics", "Legal",      "Bakery",    "Clinic",
-                               "Builders",  "Foods",     "Consulting", "Motors",    "Pharmacy",
-                               "Insurance", "Realty",    "Printing",   "Optics",    "Studio",
-                               "Hotels",    "Farms",     "Textiles",   "Freight",   "Accounting"};
+const char* const kTrades[] = {"Dental",    "Logistics", "Legal",      "Bakery",  "Clinic",
+                               "Builders",  "Foods",     "Consulting", "Motors",  "Pharmacy",
+                               "Insurance", "Realty",    "Printing",   "Optics",  "Studio",
+                               "Hotels",    "Farms",     "Textiles",   "Freight", "Accounting"};
 const char* const kForms[] = {"LLC", "Inc", "GmbH", "S.r.l.", "Ltd", "SA", "BV", "Oy"};
-const char* const kProducts[] = {
-    "Endpoint Protection Standard", "Endpoint Protection Advanced", "Email Security",
-    "Web Gateway",                  "Server Protection",            "Mobile Security",
-    "Backup Workstation",           "Backup Server",                "Backup Microsoft 365",
-    "Remote Monitoring Agent",      "Patch Management",             "Firewall Managed",
-    "MFA User",                     "Password Manager",             "Security Awareness",
-    "EDR Add-on",                   "Disk Encryption",              "Device Control",
-    "Cloud App Security",           "Vulnerability Scan"};
+const char* const kProducts[] = {"Endpoint Protection Standard",
+                                 "Endpoint Protection Advanced",
+                                 "Email Security",
+                                 "Web Gateway",
+                                 "Server Protection",
+                                 "Mobile Security",
+                                 "Backup Workstation",
+                                 "Backup Server",
+                                 "Backup Microsoft 365",
+                                 "Remote Monitoring Agent",
+                                 "Patch Management",
+                                 "Firewall Managed",
+                                 "MFA User",
+                                 "Password Manager",
+                                 "Security Awareness",
+                                 "EDR Add-on",
+                                 "Disk Encryption",
+                                 "Device Control",
+                                 "Cloud App Security",
+                                 "Vulnerability Scan"};
 
 }  // namespace
 
@@ -64,26 +76,34 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value of " + a).c_str());
       return argv[++i];
     };
-    if (a == "--customers") customers = std::atol(value().c_str());
-    else if (a == "--skus") skus = std::atol(value().c_str());
-    else if (a == "--days") days = std::atol(value().c_str());
-    else if (a == "--change-percent") change_percent = std::atol(value().c_str());
-    else if (a == "--every-day") every_day = true;
-    else if (a == "--seed") seed = std::strtoull(value().c_str(), nullptr, 10);
+    if (a == "--customers")
+      customers = std::atol(value().c_str());
+    else if (a == "--skus")
+      skus = std::atol(value().c_str());
+    else if (a == "--days")
+      days = std::atol(value().c_str());
+    else if (a == "--change-percent")
+      change_percent = std::atol(value().c_str());
+    else if (a == "--every-day")
+      every_day = true;
+    else if (a == "--seed")
+      seed = std::strtoull(value().c_str(), nullptr, 10);
     else if (a == "--month") {
       std::string m = value();
       if (std::sscanf(m.c_str(), "%d-%d", &year, &month) != 2 || month < 1 || month > 12) {
         usage("--month: expected YYYY-MM");
       }
-    } else usage(("unknown option " + a).c_str());
+    } else
+      usage(("unknown option " + a).c_str());
   }
   static const int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   const int month_days = kMonthDays[month - 1] + (month == 2 && leap ? 1 : 0);
   if (customers < 1 || skus < 1 || skus > 20 || days < 1 || days > month_days ||
       change_percent < 0 || change_percent > 100) {
-    usage("out of range: 1 <= customers, 1 <= skus <= 20, 1 <= days <= days of the month, "
-          "0 <= P <= 100");
+    usage(
+        "out of range: 1 <= customers, 1 <= skus <= 20, 1 <= days <= days of the month, "
+        "0 <= P <= 100");
   }
   fs::create_directories(out);
 
@@ -123,10 +143,10 @@ int main(int argc, char** argv) {
     std::fputs("date,customer_id,customer_name,sku,product_name,metric,quantity\n", f);
     for (long c = 0; c < customers; ++c) {
       for (long s = 0; s < skus; ++s) {
-        std::fprintf(f, "%s,T-%05ld,%s,SKU-%02ld,%s,seats,%d\n", date, c + 1,
-                     names[static_cast<size_t>(c)].c_str(), s + 1, kProducts[s],
-                     qty[static_cast<size_t>(c) * static_cast<size_t>(skus) +
-                         static_cast<size_t>(s)]);
+        std::fprintf(
+            f, "%s,T-%05ld,%s,SKU-%02ld,%s,seats,%d\n", date, c + 1,
+            names[static_cast<size_t>(c)].c_str(), s + 1, kProducts[s],
+            qty[static_cast<size_t>(c) * static_cast<size_t>(skus) + static_cast<size_t>(s)]);
         ++rows;
       }
     }

@@ -260,6 +260,24 @@ nlohmann::json plan_source_to_json(const PlanSource& s) {
   return j;
 }
 
+nlohmann::json plan_exception_to_json(const PlanException& e) {
+  nlohmann::json j = {
+      {"kind", e.kind}, {"source", e.source}, {"reason", e.reason}, {"quantity", e.quantity}};
+  if (!e.customer_id.empty()) {
+    j["customer_id"] = e.customer_id;
+    j["customer_name"] = e.customer_name;
+  }
+  if (!e.sku.empty()) {
+    j["sku"] = e.sku;
+    j["metric"] = e.metric;
+  }
+  if (!e.company_id.empty()) {
+    j["psa"] = e.psa;
+    j["company"] = e.company_id;
+  }
+  return j;
+}
+
 nlohmann::json plan_to_json(const Plan& plan) {
   nlohmann::json lines = nlohmann::json::array();
   for (const auto& l : plan.lines) {
@@ -284,23 +302,7 @@ nlohmann::json plan_to_json(const Plan& plan) {
                      {"sources", sources}});
   }
   nlohmann::json exceptions = nlohmann::json::array();
-  for (const auto& e : plan.exceptions) {
-    nlohmann::json j = {
-        {"kind", e.kind}, {"source", e.source}, {"reason", e.reason}, {"quantity", e.quantity}};
-    if (!e.customer_id.empty()) {
-      j["customer_id"] = e.customer_id;
-      j["customer_name"] = e.customer_name;
-    }
-    if (!e.sku.empty()) {
-      j["sku"] = e.sku;
-      j["metric"] = e.metric;
-    }
-    if (!e.company_id.empty()) {
-      j["psa"] = e.psa;
-      j["company"] = e.company_id;
-    }
-    exceptions.push_back(std::move(j));
-  }
+  for (const auto& e : plan.exceptions) exceptions.push_back(plan_exception_to_json(e));
   return {{"schema", "plan.v1"},
           {"period", plan.period},
           {"today", format_iso_date(plan.today)},

@@ -77,5 +77,6 @@ int32_t global_billing_day(store::MappingStore& mapping);
 
 nlohmann::json plan_to_json(const Plan& plan);
 nlohmann::json plan_source_to_json(const PlanSource& s);
+nlohmann::json plan_exception_to_json(const PlanException& e);
 
 }  // namespace meterbridge::host::engine

@@ -56,20 +56,7 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                      {"complete", l.complete}});
   }
   json unbilled = json::array();
-  for (const auto& e : r.plan->exceptions) {
-    json j = {
-        {"kind", e.kind}, {"source", e.source}, {"quantity", e.quantity}, {"reason", e.reason}};
-    if (!e.customer_id.empty()) {
-      j["customer_id"] = e.customer_id;
-      j["customer_name"] = e.customer_name;
-    }
-    if (!e.sku.empty()) {
-      j["sku"] = e.sku;
-      j["metric"] = e.metric;
-    }
-    if (!e.company_id.empty()) j["company"] = e.company_id;
-    unbilled.push_back(std::move(j));
-  }
+  for (const auto& e : r.plan->exceptions) unbilled.push_back(plan_exception_to_json(e));
   return {{"schema", "reconcile.v1"},
           {"period", r.plan->period},
           {"lines", lines},

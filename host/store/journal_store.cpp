@@ -36,6 +36,19 @@ JournalEntry read_entry(const Statement& s) {
 
 }  // namespace
 
+std::optional<JournalEntry> JournalStore::latest_where(const std::string& condition,
+                                                       const std::string& psa,
+                                                       const std::string& company_id,
+                                                       const std::string& line_id,
+                                                       const std::string& period) {
+  Statement s = db_.prepare(std::string(kColumns) + "WHERE " + condition +
+                            " AND psa = ? AND company_id = ? AND line_id = ? AND period = ? "
+                            "ORDER BY id DESC LIMIT 1");
+  s.bind(1, psa).bind(2, company_id).bind(3, line_id).bind(4, period);
+  if (!s.step()) return std::nullopt;
+  return read_entry(s);
+}
+
 int64_t JournalStore::begin_run(const std::string& command) {
   Statement s =
       db_.prepare("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')");
@@ -113,37 +126,23 @@ std::optional<JournalEntry> JournalStore::last_known(const std::string& psa,
                                                      const std::string& company_id,
                                                      const std::string& line_id,
                                                      const std::string& period) {
-  Statement s = db_.prepare(std::string(kColumns) +
-                            "WHERE entry IN ('outcome', 'recovered') AND status = 'ok' AND "
-                            "after_qty IS NOT NULL AND psa = ? AND company_id = ? AND "
-                            "line_id = ? AND period = ? ORDER BY id DESC LIMIT 1");
-  s.bind(1, psa).bind(2, company_id).bind(3, line_id).bind(4, period);
-  if (!s.step()) return std::nullopt;
-  return read_entry(s);
+  return latest_where(
+      "entry IN ('outcome', 'recovered') AND status = 'ok' AND after_qty IS NOT NULL", psa,
+      company_id, line_id, period);
 }
 
 std::optional<JournalEntry> JournalStore::latest(const std::string& psa,
                                                  const std::string& company_id,
                                                  const std::string& line_id,
                                                  const std::string& period) {
-  Statement s = db_.prepare(std::string(kColumns) +
-                            "WHERE psa = ? AND company_id = ? AND line_id = ? AND period = ? "
-                            "ORDER BY id DESC LIMIT 1");
-  s.bind(1, psa).bind(2, company_id).bind(3, line_id).bind(4, period);
-  if (!s.step()) return std::nullopt;
-  return read_entry(s);
+  return latest_where("1 = 1", psa, company_id, line_id, period);
 }
 
 std::optional<JournalEntry> JournalStore::last_approval(const std::string& psa,
                                                         const std::string& company_id,
                                                         const std::string& line_id,
                                                         const std::string& period) {
-  Statement s = db_.prepare(std::string(kColumns) +
-                            "WHERE entry = 'approval' AND psa = ? AND company_id = ? AND "
-                            "line_id = ? AND period = ? ORDER BY id DESC LIMIT 1");
-  s.bind(1, psa).bind(2, company_id).bind(3, line_id).bind(4, period);
-  if (!s.step()) return std::nullopt;
-  return read_entry(s);
+  return latest_where("entry = 'approval'", psa, company_id, line_id, period);
 }
 
 }  // namespace meterbridge::host::store

@@ -73,6 +73,11 @@ class JournalStore {
                                             const std::string& line_id, const std::string& period);
 
  private:
+  // The latest entry for a line and period that also meets `condition` (fixed SQL text).
+  std::optional<JournalEntry> latest_where(const std::string& condition, const std::string& psa,
+                                           const std::string& company_id,
+                                           const std::string& line_id, const std::string& period);
+
   Database& db_;
 };
 
