@@ -1,5 +1,6 @@
 #include "cli/billing_command.hpp"
 
+#include <iomanip>
 #include <iostream>
 #include <set>
 
@@ -63,7 +64,7 @@ int run_plan_command(CommandContext& context) {
   engine::Plan plan =
       engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   if (format == "json") {
-    std::cout << engine::plan_to_json(plan).dump(2) << '\n';
+    engine::write_plan_json(std::cout, plan);
     return kExitOk;
   }
   std::cout << "Plan for period " << plan.period << '\n';
@@ -122,7 +123,7 @@ int run_report_command(CommandContext& context) {
       engine::build_plan(*store, period_value(p, context, *store), operator_today(context));
   engine::ReconcileReport report = engine::build_reconcile_report(plan, store->journal());
   if (format == "json") {
-    std::cout << engine::reconcile_report_to_json(report).dump(2) << '\n';
+    std::cout << std::setw(2) << engine::reconcile_report_to_json(report) << '\n';
     return kExitOk;
   }
   if (format == "csv") {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <set>
 #include <unordered_map>
 
@@ -278,36 +279,46 @@ nlohmann::json plan_exception_to_json(const PlanException& e) {
   return j;
 }
 
-nlohmann::json plan_to_json(const Plan& plan) {
-  nlohmann::json lines = nlohmann::json::array();
+nlohmann::json plan_line_to_json(const PlanLine& l) {
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& s : l.sources) sources.push_back(plan_source_to_json(s));
+  nlohmann::json j = {{"psa", l.psa},
+                      {"company", l.company_id},
+                      {"company_name", l.company_name},
+                      {"line", l.line_id},
+                      {"line_name", l.line_name},
+                      {"period", l.period},
+                      {"period_start", format_iso_date(l.dates.start)},
+                      {"period_end", format_iso_date(l.dates.end)},
+                      {"billing_day", l.billing_day},
+                      {"measured", l.measured},
+                      {"included", l.included},
+                      {"quantity", l.quantity},
+                      {"method", l.method},
+                      {"tracking", l.tracking},
+                      {"unit_price", l.unit_price ? nlohmann::json(*l.unit_price) : nullptr},
+                      {"complete", l.complete}};
+  j["sources"] = std::move(sources);
+  return j;
+}
+
+// Written line by line: a month of 10,000 customers is tens of megabytes of JSON, and a tree of
+// it would cost several times that in memory.
+void write_plan_json(std::ostream& out, const Plan& plan) {
+  out << "{\"schema\": \"plan.v1\", \"period\": " << nlohmann::json(plan.period).dump()
+      << ", \"today\": " << nlohmann::json(format_iso_date(plan.today)).dump() << ",\n\"lines\": [";
+  const char* separator = "\n";
   for (const auto& l : plan.lines) {
-    nlohmann::json sources = nlohmann::json::array();
-    for (const auto& s : l.sources) sources.push_back(plan_source_to_json(s));
-    lines.push_back({{"psa", l.psa},
-                     {"company", l.company_id},
-                     {"company_name", l.company_name},
-                     {"line", l.line_id},
-                     {"line_name", l.line_name},
-                     {"period", l.period},
-                     {"period_start", format_iso_date(l.dates.start)},
-                     {"period_end", format_iso_date(l.dates.end)},
-                     {"billing_day", l.billing_day},
-                     {"measured", l.measured},
-                     {"included", l.included},
-                     {"quantity", l.quantity},
-                     {"method", l.method},
-                     {"tracking", l.tracking},
-                     {"unit_price", l.unit_price ? nlohmann::json(*l.unit_price) : nullptr},
-                     {"complete", l.complete},
-                     {"sources", sources}});
+    out << separator << plan_line_to_json(l).dump();
+    separator = ",\n";
   }
-  nlohmann::json exceptions = nlohmann::json::array();
-  for (const auto& e : plan.exceptions) exceptions.push_back(plan_exception_to_json(e));
-  return {{"schema", "plan.v1"},
-          {"period", plan.period},
-          {"today", format_iso_date(plan.today)},
-          {"lines", lines},
-          {"exceptions", exceptions}};
+  out << "\n],\n\"exceptions\": [";
+  separator = "\n";
+  for (const auto& e : plan.exceptions) {
+    out << separator << plan_exception_to_json(e).dump();
+    separator = ",\n";
+  }
+  out << "\n]}\n";
 }
 
 }  // namespace meterbridge::host::engine

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,10 @@ Plan build_plan(store::BillingStore& store, YearMonth period, Day today);
 // The global billing day (1 when never set) and the decrease threshold for holding.
 int32_t global_billing_day(store::MappingStore& mapping);
 
-nlohmann::json plan_to_json(const Plan& plan);
+// The plan as JSON ("plan.v1"): {"schema", "period", "today", "lines": [...], "exceptions":
+// [...]}, streamed to out.
+void write_plan_json(std::ostream& out, const Plan& plan);
+nlohmann::json plan_line_to_json(const PlanLine& l);
 nlohmann::json plan_source_to_json(const PlanSource& s);
 nlohmann::json plan_exception_to_json(const PlanException& e);
 

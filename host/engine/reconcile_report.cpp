@@ -57,15 +57,16 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
   }
   json unbilled = json::array();
   for (const auto& e : r.plan->exceptions) unbilled.push_back(plan_exception_to_json(e));
-  return {{"schema", "reconcile.v1"},
-          {"period", r.plan->period},
-          {"lines", lines},
-          {"unbilled", unbilled},
-          {"totals",
-           {{"lines", r.lines.size()},
-            {"differing", r.lines_differing},
-            {"unknown", r.lines_unknown},
-            {"money", r.money_total}}}};
+  json out = {{"schema", "reconcile.v1"},
+              {"period", r.plan->period},
+              {"totals",
+               {{"lines", r.lines.size()},
+                {"differing", r.lines_differing},
+                {"unknown", r.lines_unknown},
+                {"money", r.money_total}}}};
+  out["lines"] = std::move(lines);  // moved, not copied: a month can hold 100,000 lines
+  out["unbilled"] = std::move(unbilled);
+  return out;
 }
 
 }  // namespace meterbridge::host::engine

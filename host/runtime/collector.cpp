@@ -1,7 +1,6 @@
 #include "runtime/collector.hpp"
 
 #include <cmath>
-#include <map>
 
 #include <spdlog/spdlog.h>
 #include <meterbridge/plugin.hpp>
@@ -10,69 +9,6 @@ namespace meterbridge::host {
 namespace {
 
 using nlohmann::json;
-
-std::string required_string(const json& record, const char* field, size_t index) {
-  if (!record.contains(field) || !record[field].is_string() ||
-      record[field].get<std::string>().empty()) {
-    throw std::runtime_error("record " + std::to_string(index) + ": '" + field +
-                             "' must be a non-empty string");
-  }
-  return record[field].get<std::string>();
-}
-
-// Checks a usage.v1 answer: a plugin's bad answer stores nothing for the day.
-std::vector<store::UsageRecord> read_usage(const json& answer, std::vector<Rejection>& rejected,
-                                           std::vector<store::SeriesKey>& keep) {
-  if (!answer.is_object() || answer.value("schema", "") != "usage.v1" ||
-      !answer.contains("records") || !answer["records"].is_array()) {
-    throw std::runtime_error("answer is not a usage.v1 document with a 'records' array");
-  }
-  std::vector<store::UsageRecord> records;
-  records.reserve(answer["records"].size());
-  std::map<std::tuple<std::string, std::string, std::string>, size_t> seen;
-  size_t i = 0;
-  for (const json& r : answer["records"]) {
-    if (!r.is_object())
-      throw std::runtime_error("record " + std::to_string(i) + " is not an object");
-    store::UsageRecord u;
-    u.customer_id = required_string(r, "customer_id", i);
-    u.sku = required_string(r, "sku", i);
-    u.metric = required_string(r, "metric", i);
-    u.customer_name = r.value("customer_name", "");
-    u.product_name = r.value("product_name", "");
-    if (!r.contains("quantity") || !r["quantity"].is_number() ||
-        !std::isfinite(r["quantity"].get<double>()) || r["quantity"].get<double>() < 0) {
-      throw std::runtime_error("record " + std::to_string(i) + " (customer " + u.customer_id +
-                               ", sku " + u.sku + "): 'quantity' must be a non-negative number");
-    }
-    u.quantity = r["quantity"].get<double>();
-    auto [it, fresh] = seen.try_emplace({u.customer_id, u.sku, u.metric}, records.size());
-    if (!fresh) {
-      if (records[it->second].quantity != u.quantity) {
-        throw std::runtime_error("records " + std::to_string(it->second) + " and " +
-                                 std::to_string(i) + " give customer " + u.customer_id + ", sku " +
-                                 u.sku + ", metric " + u.metric + " two different quantities");
-      }
-      ++i;
-      continue;
-    }
-    records.push_back(std::move(u));
-    ++i;
-  }
-  if (answer.contains("rejected") && answer["rejected"].is_array()) {
-    for (const json& r : answer["rejected"]) {
-      if (!r.is_object()) continue;
-      Rejection x{r.value("file", ""), r.value("line", int64_t{0}), r.value("reason", "")};
-      rejected.push_back(std::move(x));
-      if (r.contains("customer_id") && r.contains("sku") && r.contains("metric") &&
-          r["customer_id"].is_string() && r["sku"].is_string() && r["metric"].is_string()) {
-        keep.push_back({r["customer_id"].get<std::string>(), r["sku"].get<std::string>(),
-                        r["metric"].get<std::string>()});
-      }
-    }
-  }
-  return records;
-}
 
 json parse_answer(const CallResult& r, const std::string& what) {
   try {
@@ -150,11 +86,14 @@ std::vector<DayCollection> collect_usage(PluginHost& host, const Config& config,
         continue;
       }
       try {
-        std::vector<store::SeriesKey> keep;
-        json answer = parse_answer(r, "collect");
-        std::vector<store::UsageRecord> records = read_usage(answer, c.rejected, keep);
-        c.records = static_cast<int64_t>(records.size());
-        c.changes = store.usage().store_day(inst->name, day, records, keep, run_id);
+        UsageAnswer answer = read_usage_answer(r.text);
+        r.text = std::string();  // the records hold what is needed; free the text early
+        c.rejected = std::move(answer.rejected);
+        if (!answer.date.empty() && answer.date != date) {
+          throw std::runtime_error("answer is for " + answer.date + ", not " + date);
+        }
+        c.records = static_cast<int64_t>(answer.records.size());
+        c.changes = store.usage().store_day(inst->name, day, answer.records, answer.keep, run_id);
         c.ok = true;
       } catch (const store::StoreError&) {
         throw;  // the store itself failed: stop, do not go on with other days

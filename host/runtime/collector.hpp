@@ -9,15 +9,10 @@
 
 #include "engine/calendar.hpp"
 #include "runtime/plugin_host.hpp"
+#include "runtime/usage_answer.hpp"
 #include "store/billing_store.hpp"
 
 namespace meterbridge::host {
-
-struct Rejection {
-  std::string file;
-  int64_t line = 0;
-  std::string reason;
-};
 
 struct DayCollection {
   std::string instance;

@@ -32,7 +32,8 @@ CREATE TABLE usage_runs (
   first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, quantity REAL NOT NULL,
   CHECK (last_day >= first_day), CHECK (quantity >= 0),
   PRIMARY KEY (series_id, first_day)) WITHOUT ROWID;
-CREATE INDEX usage_runs_last_day ON usage_runs (last_day);
+-- No index on last_day: extending a run by a day rewrites last_day, and keeping such an index
+-- current tripled the cost of a collect; reads scan the runs, which stay few.
 
 -- Which (source, day) were collected, so gaps can be told from zero usage.
 CREATE TABLE collections (

@@ -31,6 +31,8 @@ Database::Database(const std::filesystem::path& file) : file_(file) {
   // loss may drop the last commits, never corrupt the file).
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
+  // 64 MiB of page cache: a day of a large source touches every open run once.
+  exec("PRAGMA cache_size=-65536");
 }
 
 Database::~Database() {

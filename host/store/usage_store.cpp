@@ -140,24 +140,47 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
     upsert_products(source, products);
   }
 
-  // Series ids of this source. Ids never change once given, so the map is built once per day.
-  std::unordered_map<std::string, int64_t> ids;
-  {
-    Statement s =
-        db_.prepare("SELECT id, customer_id, sku, metric FROM usage_series WHERE source = ?");
-    s.bind(1, source);
-    while (s.step()) ids.emplace(series_key(s.text(1), s.text(2), s.text(3)), s.int64(0));
-  }
+  // Series ids of this source, cached for the life of the store object: a series row is never
+  // deleted, so an id never changes. Ids given inside this transaction leave the cache again if
+  // it rolls back.
+  std::unordered_map<std::string, int64_t>& ids = series_ids(source);
+  std::vector<std::string> fresh_keys;
+  struct Forget {
+    std::unordered_map<std::string, int64_t>& ids;
+    std::vector<std::string>& keys;
+    bool committed = false;
+    ~Forget() {
+      if (!committed) {
+        for (const auto& k : keys) ids.erase(k);
+      }
+    }
+  } forget{ids, fresh_keys};
   Statement new_series = db_.prepare(
-      "INSERT INTO usage_series (source, customer_id, sku, metric) VALUES (?, ?, ?, ?)");
+      "INSERT INTO usage_series (source, customer_id, sku, metric) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (source, customer_id, sku, metric) DO NOTHING");
+  Statement find_series = db_.prepare(
+      "SELECT id FROM usage_series WHERE source = ? AND customer_id = ? AND sku = ? AND "
+      "metric = ?");
 
   // The runs around the day: containing it, ending the day before, starting the day after.
   std::unordered_map<int64_t, Nearby> nearby;
   {
+    // Three primary-key seeks per series, whatever the length of its history: the last run
+    // starting on or before the day (it covers the day or ends the day before), the last one
+    // starting before the day if it ends the day before, and the run starting the day after.
     Statement s = db_.prepare(
-        "SELECT r.series_id, r.first_day, r.last_day, r.quantity FROM usage_runs r "
-        "JOIN usage_series s ON s.id = r.series_id "
-        "WHERE s.source = ?1 AND r.last_day >= ?2 - 1 AND r.first_day <= ?2 + 1");
+        "SELECT s.id, r.first_day, r.last_day, r.quantity FROM usage_series s "
+        "JOIN usage_runs r ON r.series_id = s.id AND r.first_day = (SELECT max(x.first_day) "
+        "FROM usage_runs x WHERE x.series_id = s.id AND x.first_day <= ?2) "
+        "WHERE s.source = ?1 AND r.last_day >= ?2 - 1 "
+        "UNION ALL "
+        "SELECT s.id, r.first_day, r.last_day, r.quantity FROM usage_series s "
+        "JOIN usage_runs r ON r.series_id = s.id AND r.first_day = (SELECT max(x.first_day) "
+        "FROM usage_runs x WHERE x.series_id = s.id AND x.first_day <= ?2 - 1) "
+        "WHERE s.source = ?1 AND r.last_day = ?2 - 1 "
+        "UNION ALL "
+        "SELECT s.id, r.first_day, r.last_day, r.quantity FROM usage_series s "
+        "JOIN usage_runs r ON r.series_id = s.id AND r.first_day = ?2 + 1 WHERE s.source = ?1");
     s.bind(1, source).bind(2, day);
     while (s.step()) {
       UsageRun run{static_cast<Day>(s.int64(1)), static_cast<Day>(s.int64(2)), s.real(3)};
@@ -173,7 +196,7 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
   }
 
   RunEditor editor(db_, day);
-  std::unordered_set<int64_t> reported;
+  std::unordered_map<int64_t, double> reported;  // series -> quantity of the day
   reported.reserve(records.size());
   for (const UsageRecord& r : records) {
     if (!(r.quantity >= 0) || !std::isfinite(r.quantity)) {
@@ -181,15 +204,25 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
                                   " is not a non-negative number");
     }
     std::string key = series_key(r.customer_id, r.sku, r.metric);
-    auto [it, inserted] = ids.try_emplace(std::move(key), 0);
-    if (inserted) {
+    auto it = ids.find(key);
+    if (it == ids.end()) {
       new_series.bind(1, source).bind(2, r.customer_id).bind(3, r.sku).bind(4, r.metric).run();
-      it->second = db_.last_insert_rowid();
+      int64_t id = db_.last_insert_rowid();
+      if (db_.changes() == 0) {  // another process added it since the cache was loaded
+        find_series.bind(1, source).bind(2, r.customer_id).bind(3, r.sku).bind(4, r.metric);
+        find_series.step();
+        id = find_series.int64(0);
+        find_series.reset();
+      }
+      fresh_keys.push_back(key);
+      it = ids.emplace(std::move(key), id).first;
     }
     int64_t sid = it->second;
-    if (!reported.insert(sid).second) {
+    auto [seen, first_time] = reported.try_emplace(sid, r.quantity);
+    if (!first_time) {
+      if (same_quantity(seen->second, r.quantity)) continue;  // the same record twice
       throw std::invalid_argument("two records for customer " + r.customer_id + ", sku " + r.sku +
-                                  ", metric " + r.metric + " on one day");
+                                  ", metric " + r.metric + " on one day with different quantities");
     }
     auto found = nearby.find(sid);
     if (found == nearby.end()) {
@@ -237,7 +270,19 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       .bind(6, static_cast<int64_t>(rejected.size()))
       .run();
   transaction.commit();
+  forget.committed = true;
   return changes;
+}
+
+std::unordered_map<std::string, int64_t>& UsageStore::series_ids(const std::string& source) {
+  auto [it, fresh] = series_ids_.try_emplace(source);
+  if (fresh) {
+    Statement s =
+        db_.prepare("SELECT id, customer_id, sku, metric FROM usage_series WHERE source = ?");
+    s.bind(1, source);
+    while (s.step()) it->second.emplace(series_key(s.text(1), s.text(2), s.text(3)), s.int64(0));
+  }
+  return it->second;
 }
 
 std::vector<SeriesUsage> UsageStore::usage_between(Day from, Day to) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/sqlite_db.hpp"
@@ -98,7 +99,11 @@ class UsageStore {
   int64_t run_count();
 
  private:
+  std::unordered_map<std::string, int64_t>& series_ids(const std::string& source);
+
   Database& db_;
+  // source -> (customer, sku, metric key) -> series id
+  std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> series_ids_;
 };
 
 }  // namespace meterbridge::host::store

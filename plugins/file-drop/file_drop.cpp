@@ -145,8 +145,8 @@ class DayCollector {
   }
   void add_rejection(StoredRejection r) { rejected_.push_back(std::move(r)); }
 
-  // Sorts, applies the duplicate rule and returns {"records", "rejected"}.
-  json finish(const std::vector<ListedFile>& files, size_t& n_records, size_t& n_rejected) {
+  // Sorts, applies the duplicate rule and writes the records and rejections into `out`.
+  void finish(const std::vector<ListedFile>& files, meterbridge::UsageWriter& out) {
     std::sort(recs_.begin(), recs_.end(), [&](const Rec& a, const Rec& b) {
       for (size_t k : {0, 2, 4}) {  // customer_id, sku, metric
         int c = view(a, k).compare(view(b, k));
@@ -155,9 +155,6 @@ class DayCollector {
       if (a.file != b.file) return a.file < b.file;
       return a.line < b.line;
     });
-    json records = json::array();
-    auto& out = records.get_ref<json::array_t&>();
-    out.reserve(recs_.size());
     const Rec* first = nullptr;
     for (const Rec& r : recs_) {
       if (first != nullptr && same_key(*first, r)) {
@@ -178,22 +175,9 @@ class DayCollector {
         continue;  // an identical duplicate is silently the same record
       }
       first = &r;
-      json o(json::value_t::object);
-      auto& obj = o.get_ref<json::object_t&>();
-      obj.emplace("customer_id", json::string_t(view(r, 0)));
-      obj.emplace("customer_name", json::string_t(view(r, 1)));
-      obj.emplace("sku", json::string_t(view(r, 2)));
-      obj.emplace("product_name", json::string_t(view(r, 3)));
-      obj.emplace("metric", json::string_t(view(r, 4)));
-      obj.emplace("quantity", number(r.quantity));
-      out.push_back(std::move(o));
+      out.add(view(r, 0), view(r, 1), view(r, 2), view(r, 3), view(r, 4), r.quantity);
     }
-    n_records = out.size();
-    n_rejected = rejected_.size();
-    json answer = json::object();
-    answer["records"] = std::move(records);
-    answer["rejected"] = rejections_json(rejected_, files);
-    return answer;
+    for (auto& rejection : rejections_json(rejected_, files)) out.reject(std::move(rejection));
   }
 
   static json number(double q) {
@@ -375,6 +359,13 @@ class FileDropSource : public meterbridge::SourcePlugin {
   }
 
   json collect(const std::string& date_text) override {
+    meterbridge::UsageWriter writer;
+    collect_into(date_text, writer);
+    return json::parse(writer.finish(date_text));
+  }
+
+  // Writes the day's records as text: a day can hold hundreds of thousands of them.
+  bool collect_into(const std::string& date_text, meterbridge::UsageWriter& writer) override {
     Date date = parse_date(date_text);
     if (date == 0) {
       throw meterbridge::Error(MB_E_INVALID_ARGUMENT,
@@ -400,8 +391,8 @@ class FileDropSource : public meterbridge::SourcePlugin {
         day.add_rejection(std::move(copy));
       }
     }
-    size_t n_records = 0, n_rejected = 0;
-    json answer = day.finish(files, n_records, n_rejected);
+    day.finish(files, writer);
+    const size_t n_records = writer.records(), n_rejected = writer.rejections();
     std::string summary = "collect " + date_text + ": " + std::to_string(files.size()) +
                           " files, " + std::to_string(read) + " read, " +
                           std::to_string(n_records) + " records, " + std::to_string(n_rejected) +
@@ -411,7 +402,7 @@ class FileDropSource : public meterbridge::SourcePlugin {
     } else {
       host_.info(summary);
     }
-    return answer;
+    return true;
   }
 
   json discover() override {

@@ -20,7 +20,10 @@
 
 #include <meterbridge/abi.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <new>
@@ -307,6 +310,93 @@ class Plugin {
     (void)request;
     throw unsupported_error("operation '" + op + "' is not supported by this plugin");
   }
+  // Runs an operation whose answer the plugin writes as JSON text itself (large answers, no JSON
+  // tree); nullopt: use invoke(). Tried first.
+  virtual std::optional<std::string> invoke_text(const std::string& op, const json& request) {
+    (void)op;
+    (void)request;
+    return std::nullopt;
+  }
+};
+
+// Writes a usage.v1 answer record by record as JSON text, without a JSON tree: for sources that
+// report hundreds of thousands of records a day. Strings are UTF-8; quantities are finite and
+// non-negative (the host refuses the day otherwise).
+class UsageWriter {
+ public:
+  void add(std::string_view customer_id, std::string_view customer_name, std::string_view sku,
+           std::string_view product_name, std::string_view metric, double quantity) {
+    text_ += count_ == 0 ? "\n" : ",\n";
+    text_ += "{\"customer_id\":";
+    append_string(customer_id);
+    text_ += ",\"customer_name\":";
+    append_string(customer_name);
+    text_ += ",\"sku\":";
+    append_string(sku);
+    text_ += ",\"product_name\":";
+    append_string(product_name);
+    text_ += ",\"metric\":";
+    append_string(metric);
+    text_ += ",\"quantity\":";
+    append_number(quantity);
+    text_ += '}';
+    ++count_;
+  }
+  // A rejection object ({"file", "line", "reason", ...}; sdk/PROTOCOL.md).
+  void reject(json rejection) { rejected_.push_back(std::move(rejection)); }
+  size_t records() const { return count_; }
+  size_t rejections() const { return rejected_.size(); }
+
+  // The whole usage.v1 document for `date`.
+  std::string finish(const std::string& date) {
+    std::string out;
+    out.reserve(text_.size() + 128);
+    out += "{\"schema\":\"usage.v1\",\"date\":";
+    out += json(date).dump();
+    out += ",\"records\":[";
+    out += text_;
+    out += "],\"rejected\":";
+    out += rejected_.dump();
+    out += '}';
+    text_.clear();
+    count_ = 0;
+    rejected_ = json::array();
+    return out;
+  }
+
+ private:
+  void append_string(std::string_view v) {
+    text_ += '"';
+    for (char c : v) {
+      switch (c) {
+        case '"':
+          text_ += "\\\"";
+          break;
+        case '\\':
+          text_ += "\\\\";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+            text_ += buf;
+          } else {
+            text_ += c;
+          }
+      }
+    }
+    text_ += '"';
+  }
+  void append_number(double q) {
+    if (!std::isfinite(q)) throw internal_error("usage quantity is not a finite number");
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, q);  // shortest form that reads back exactly
+    text_.append(buf, r.ptr);
+  }
+
+  std::string text_;
+  size_t count_ = 0;
+  json rejected_ = json::array();
 };
 
 // A source plugin: answers "discover" (catalog.v1) and "collect" (usage.v1) (sdk/PROTOCOL.md).
@@ -317,6 +407,20 @@ class SourcePlugin : public Plugin {
   // Returns {"records":[{"customer_id","customer_name","sku","product_name","metric",
   // "quantity"}...]} for the day `date` (YYYY-MM-DD in the operator's time zone).
   virtual json collect(const std::string& date) = 0;
+  // Optional fast path: write the day's records into `out` and return true; the SDK then sends
+  // the text as is. The default returns false and collect() is used.
+  virtual bool collect_into(const std::string& date, UsageWriter& out) {
+    (void)date;
+    (void)out;
+    return false;
+  }
+
+  std::optional<std::string> invoke_text(const std::string& op, const json& request) override {
+    if (op != "collect") return std::nullopt;
+    UsageWriter writer;
+    if (!collect_into(collect_date(request), writer)) return std::nullopt;
+    return writer.finish(collect_date(request));
+  }
 
   json invoke(const std::string& op, const json& request) override {
     if (op == "discover") {
@@ -325,16 +429,21 @@ class SourcePlugin : public Plugin {
       return answer;
     }
     if (op == "collect") {
-      if (!request.contains("date") || !request["date"].is_string()) {
-        throw Error(MB_E_INVALID_ARGUMENT, "collect needs a string field 'date' (YYYY-MM-DD)");
-      }
-      std::string date = request["date"].get<std::string>();
+      std::string date = collect_date(request);
       json answer = collect(date);
       answer["schema"] = "usage.v1";
       answer["date"] = date;
       return answer;
     }
     return Plugin::invoke(op, request);
+  }
+
+ private:
+  static std::string collect_date(const json& request) {
+    if (!request.contains("date") || !request["date"].is_string()) {
+      throw Error(MB_E_INVALID_ARGUMENT, "collect needs a string field 'date' (YYYY-MM-DD)");
+    }
+    return request["date"].get<std::string>();
   }
 };
 
@@ -414,8 +523,13 @@ struct Thunks {
   static mb_status invoke(void* instance, mb_str op, mb_str request, mb_buffer* response) noexcept {
     return barrier(response, [&]() -> mb_status {
       json parsed = parse_argument(request, "request");
-      json answer =
-          static_cast<InstanceBox*>(instance)->plugin->invoke(std::string(to_view(op)), parsed);
+      Plugin& plugin = *static_cast<InstanceBox*>(instance)->plugin;
+      std::string name(to_view(op));
+      if (std::optional<std::string> text = plugin.invoke_text(name, parsed)) {
+        fill_buffer(response, *text);
+        return MB_OK;
+      }
+      json answer = plugin.invoke(name, parsed);
       fill_buffer(response, answer.dump());
       return MB_OK;
     });

@@ -1,0 +1,31 @@
+// Reads a source's usage.v1 answer straight into usage records with a streaming (SAX) parser:
+// a day can hold hundreds of thousands of records, and a JSON tree of them costs several times
+// the text in memory and time. Any breach of the schema refuses the whole day.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/usage_store.hpp"
+
+namespace meterbridge::host {
+
+struct Rejection {
+  std::string file;
+  int64_t line = 0;
+  std::string reason;
+};
+
+struct UsageAnswer {
+  std::string date;
+  std::vector<store::UsageRecord> records;
+  std::vector<Rejection> rejected;
+  // Series named by a rejection: their stored value for the day is kept.
+  std::vector<store::SeriesKey> keep;
+};
+
+// Throws std::runtime_error naming the record (its index) and the field that is wrong.
+UsageAnswer read_usage_answer(std::string_view text);
+
+}  // namespace meterbridge::host
