@@ -1,6 +1,8 @@
 #include "store/usage_store.hpp"
 
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -10,19 +12,34 @@
 #include "store/clock.hpp"
 
 namespace meterbridge::host::store {
+
+// The last run (greatest first_day) of each series of a source, kept between days so that the
+// usual collect of the next day needs no query to find the runs around it.
+struct Tails {
+  bool valid = false;
+  int64_t generation = -1;  // the source's usage generation the tails match
+  Day max_first = std::numeric_limits<Day>::min();
+  std::unordered_map<int64_t, UsageRun> last;
+};
+
 namespace {
 
 bool same_quantity(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(a));
 }
 
-std::string series_key(const std::string& customer, const std::string& sku,
-                       const std::string& metric) {
+// Writes the series key into `out`, reusing its buffer (no allocation per record).
+void series_key_into(std::string& out, std::string_view customer, std::string_view sku,
+                     std::string_view metric) {
+  out.clear();
+  out.append(customer).push_back('\x1f');
+  out.append(sku).push_back('\x1f');
+  out.append(metric);
+}
+
+std::string series_key(std::string_view customer, std::string_view sku, std::string_view metric) {
   std::string k;
-  k.reserve(customer.size() + sku.size() + metric.size() + 2);
-  k.append(customer).push_back('\x1f');
-  k.append(sku).push_back('\x1f');
-  k.append(metric);
+  series_key_into(k, customer, sku, metric);
   return k;
 }
 
@@ -32,11 +49,13 @@ struct Nearby {
   std::optional<UsageRun> next;   // the run starting the day after
 };
 
-// The run edits of one day, on prepared statements reused for every series.
+// The run edits of one day, on prepared statements reused for every series. Every edit also
+// updates the tails; an edit it cannot follow marks them invalid (they are reloaded).
 class RunEditor {
  public:
-  RunEditor(Database& db, Day day)
+  RunEditor(Database& db, Day day, Tails& tails)
       : day_(day),
+        tails_(tails),
         insert_(db.prepare("INSERT INTO usage_runs (series_id, first_day, last_day, quantity) "
                            "VALUES (?, ?, ?, ?)")),
         set_last_(db.prepare("UPDATE usage_runs SET last_day = ? WHERE series_id = ? AND "
@@ -51,14 +70,14 @@ class RunEditor {
     bool merge_prev = prev && same_quantity(prev->quantity, q);
     bool merge_next = next && same_quantity(next->quantity, q);
     if (merge_prev && merge_next) {
-      erase_.bind(1, sid).bind(2, next->first_day).run();
-      set_last_.bind(1, next->last_day).bind(2, sid).bind(3, prev->first_day).run();
+      erase(sid, next->first_day);
+      set_last(sid, prev->first_day, next->last_day);
     } else if (merge_prev) {
-      set_last_.bind(1, day_).bind(2, sid).bind(3, prev->first_day).run();
+      set_last(sid, prev->first_day, day_);
     } else if (merge_next) {
-      set_first_.bind(1, day_).bind(2, sid).bind(3, next->first_day).run();
+      set_first(sid, next->first_day, day_);
     } else {
-      insert_.bind(1, sid).bind(2, day_).bind(3, day_).bind(4, q).run();
+      insert(sid, {day_, day_, q});
     }
   }
 
@@ -67,16 +86,16 @@ class RunEditor {
                                                                      const UsageRun& c) {
     std::optional<UsageRun> left, right;
     if (c.first_day == day_ && c.last_day == day_) {
-      erase_.bind(1, sid).bind(2, c.first_day).run();
+      erase(sid, c.first_day);
     } else if (c.first_day == day_) {
-      set_first_.bind(1, day_ + 1).bind(2, sid).bind(3, c.first_day).run();
+      set_first(sid, c.first_day, day_ + 1);
       right = UsageRun{day_ + 1, c.last_day, c.quantity};
     } else if (c.last_day == day_) {
-      set_last_.bind(1, day_ - 1).bind(2, sid).bind(3, c.first_day).run();
+      set_last(sid, c.first_day, day_ - 1);
       left = UsageRun{c.first_day, day_ - 1, c.quantity};
     } else {
-      set_last_.bind(1, day_ - 1).bind(2, sid).bind(3, c.first_day).run();
-      insert_.bind(1, sid).bind(2, day_ + 1).bind(3, c.last_day).bind(4, c.quantity).run();
+      set_last(sid, c.first_day, day_ - 1);
+      insert(sid, {day_ + 1, c.last_day, c.quantity});
       left = UsageRun{c.first_day, day_ - 1, c.quantity};
       right = UsageRun{day_ + 1, c.last_day, c.quantity};
     }
@@ -84,7 +103,33 @@ class RunEditor {
   }
 
  private:
+  void insert(int64_t sid, UsageRun run) {
+    insert_.bind(1, sid).bind(2, run.first_day).bind(3, run.last_day).bind(4, run.quantity).run();
+    auto [it, fresh] = tails_.last.try_emplace(sid, run);
+    if (!fresh && run.first_day >= it->second.first_day) it->second = run;
+    tails_.max_first = std::max(tails_.max_first, run.first_day);
+  }
+  void set_last(int64_t sid, Day first, Day last) {
+    set_last_.bind(1, last).bind(2, sid).bind(3, first).run();
+    auto it = tails_.last.find(sid);
+    if (it != tails_.last.end() && it->second.first_day == first) it->second.last_day = last;
+  }
+  void set_first(int64_t sid, Day old_first, Day new_first) {
+    set_first_.bind(1, new_first).bind(2, sid).bind(3, old_first).run();
+    auto it = tails_.last.find(sid);
+    if (it != tails_.last.end() && it->second.first_day == old_first) {
+      it->second.first_day = new_first;
+    }
+    tails_.max_first = std::max(tails_.max_first, new_first);
+  }
+  void erase(int64_t sid, Day first) {
+    erase_.bind(1, sid).bind(2, first).run();
+    auto it = tails_.last.find(sid);
+    if (it != tails_.last.end() && it->second.first_day == first) tails_.valid = false;
+  }
+
   Day day_;
+  Tails& tails_;
   Statement insert_, set_last_, set_first_, erase_;
 };
 
@@ -129,7 +174,7 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
   {
     std::vector<VendorCustomer> customers;
     std::vector<VendorProduct> products;
-    std::unordered_set<std::string> seen_customers, seen_products;
+    std::unordered_set<std::string_view> seen_customers, seen_products;
     for (const UsageRecord& r : records) {
       if (seen_customers.insert(r.customer_id).second) {
         customers.push_back({source, r.customer_id, r.customer_name});
@@ -140,31 +185,38 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
     upsert_products(source, products);
   }
 
-  // Series ids of this source, cached for the life of the store object: a series row is never
-  // deleted, so an id never changes. Ids given inside this transaction leave the cache again if
-  // it rolls back.
+  // Series ids and run tails of this source, cached for the life of the store object. A series
+  // row is never deleted, so an id never changes; the tails are checked against the source's
+  // usage generation, which every stored day bumps (another process may have written). If the
+  // transaction rolls back, ids given in it are forgotten and the tails are reloaded.
   std::unordered_map<std::string, int64_t>& ids = series_ids(source);
+  Tails& tails = tails_of(source);
   std::vector<std::string> fresh_keys;
   struct Forget {
     std::unordered_map<std::string, int64_t>& ids;
     std::vector<std::string>& keys;
+    Tails& tails;
     bool committed = false;
     ~Forget() {
-      if (!committed) {
-        for (const auto& k : keys) ids.erase(k);
-      }
+      if (committed) return;
+      for (const auto& k : keys) ids.erase(k);
+      tails.valid = false;
     }
-  } forget{ids, fresh_keys};
-  Statement new_series = db_.prepare(
-      "INSERT INTO usage_series (source, customer_id, sku, metric) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (source, customer_id, sku, metric) DO NOTHING");
-  Statement find_series = db_.prepare(
-      "SELECT id FROM usage_series WHERE source = ? AND customer_id = ? AND sku = ? AND "
-      "metric = ?");
-
-  // The runs around the day: containing it, ending the day before, starting the day after.
-  std::unordered_map<int64_t, Nearby> nearby;
+  } forget{ids, fresh_keys, tails};
+  const std::string generation_key = "usage_generation/" + source;
+  int64_t generation = 0;
   {
+    Statement g = db_.prepare("SELECT value FROM meta WHERE key = ?");
+    g.bind(1, generation_key);
+    if (g.step()) generation = std::stoll(g.text(0));
+  }
+  if (!tails.valid || tails.generation != generation) load_tails(source, tails);
+  // The usual case, the day after every stored run started: the tails say all about the day.
+  const bool from_tails = day > tails.max_first;
+
+  // Otherwise (a late day, a re-collected day) the runs around the day come from the store.
+  std::unordered_map<int64_t, Nearby> nearby;
+  if (!from_tails) {
     // Three primary-key seeks per series, whatever the length of its history: the last run
     // starting on or before the day (it covers the day or ends the day before), the last one
     // starting before the day if it ends the day before, and the run starting the day after.
@@ -194,16 +246,38 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       }
     }
   }
+  auto around = [&](int64_t sid) -> Nearby {
+    Nearby n;
+    if (from_tails) {
+      auto t = tails.last.find(sid);
+      if (t == tails.last.end()) return n;
+      if (t->second.last_day >= day) {
+        n.cover = t->second;
+      } else if (t->second.last_day == day - 1) {
+        n.prev = t->second;
+      }
+      return n;
+    }
+    auto f = nearby.find(sid);
+    return f == nearby.end() ? n : f->second;
+  };
 
-  RunEditor editor(db_, day);
+  Statement new_series = db_.prepare(
+      "INSERT INTO usage_series (source, customer_id, sku, metric) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (source, customer_id, sku, metric) DO NOTHING");
+  Statement find_series = db_.prepare(
+      "SELECT id FROM usage_series WHERE source = ? AND customer_id = ? AND sku = ? AND "
+      "metric = ?");
+  RunEditor editor(db_, day, tails);
   std::unordered_map<int64_t, double> reported;  // series -> quantity of the day
   reported.reserve(records.size());
+  std::string key;
   for (const UsageRecord& r : records) {
     if (!(r.quantity >= 0) || !std::isfinite(r.quantity)) {
       throw std::invalid_argument("quantity of customer " + r.customer_id + " sku " + r.sku +
                                   " is not a non-negative number");
     }
-    std::string key = series_key(r.customer_id, r.sku, r.metric);
+    series_key_into(key, r.customer_id, r.sku, r.metric);
     auto it = ids.find(key);
     if (it == ids.end()) {
       new_series.bind(1, source).bind(2, r.customer_id).bind(3, r.sku).bind(4, r.metric).run();
@@ -215,7 +289,7 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
         find_series.reset();
       }
       fresh_keys.push_back(key);
-      it = ids.emplace(std::move(key), id).first;
+      it = ids.emplace(key, id).first;
     }
     int64_t sid = it->second;
     auto [seen, first_time] = reported.try_emplace(sid, r.quantity);
@@ -224,13 +298,7 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       throw std::invalid_argument("two records for customer " + r.customer_id + ", sku " + r.sku +
                                   ", metric " + r.metric + " on one day with different quantities");
     }
-    auto found = nearby.find(sid);
-    if (found == nearby.end()) {
-      editor.add(sid, r.quantity, std::nullopt, std::nullopt);
-      ++changes.added;
-      continue;
-    }
-    const Nearby& n = found->second;
+    const Nearby n = around(sid);
     if (!n.cover) {
       editor.add(sid, r.quantity, n.prev, n.next);
       ++changes.added;
@@ -243,18 +311,31 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
     }
   }
 
+  // Series with a snapshot on the day that the source no longer reports lose it, unless a
+  // rejected row names them.
   std::unordered_set<int64_t> keep;
   for (const SeriesKey& k : rejected) {
-    auto it = ids.find(series_key(k.customer_id, k.sku, k.metric));
-    if (it != ids.end()) keep.insert(it->second);
+    series_key_into(key, k.customer_id, k.sku, k.metric);
+    if (auto found = ids.find(key); found != ids.end()) keep.insert(found->second);
   }
-  for (const auto& [sid, n] : nearby) {
-    if (!n.cover || reported.count(sid) != 0) continue;
+  std::vector<std::pair<int64_t, UsageRun>> gone;
+  auto consider = [&](int64_t sid, const std::optional<UsageRun>& cover) {
+    if (!cover || reported.count(sid) != 0) return;
     if (keep.count(sid) != 0) {
       ++changes.kept;
-      continue;
+    } else {
+      gone.emplace_back(sid, *cover);
     }
-    editor.remove(sid, *n.cover);
+  };
+  if (from_tails) {
+    for (const auto& [sid, t] : tails.last) {
+      if (t.first_day <= day && t.last_day >= day) consider(sid, t);
+    }
+  } else {
+    for (const auto& [sid, n] : nearby) consider(sid, n.cover);
+  }
+  for (const auto& [sid, cover] : gone) {
+    editor.remove(sid, cover);
     ++changes.removed;
   }
 
@@ -269,9 +350,43 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       .bind(5, static_cast<int64_t>(records.size()))
       .bind(6, static_cast<int64_t>(rejected.size()))
       .run();
+  Statement bump = db_.prepare(
+      "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+  bump.bind(1, generation_key).bind(2, std::to_string(generation + 1)).run();
   transaction.commit();
   forget.committed = true;
+  // The query path edits runs the tails do not hold; reload them next time.
+  if (!from_tails) tails.valid = false;
+  tails.generation = generation + 1;
   return changes;
+}
+
+UsageStore::UsageStore(Database& db) : db_(db) {}
+UsageStore::~UsageStore() = default;
+
+Tails& UsageStore::tails_of(const std::string& source) {
+  auto [it, fresh] = tails_.try_emplace(source, nullptr);
+  if (fresh) it->second = std::make_unique<Tails>();
+  return *it->second;
+}
+
+void UsageStore::load_tails(const std::string& source, Tails& tails) {
+  tails.last.clear();
+  tails.max_first = std::numeric_limits<Day>::min();
+  Statement s = db_.prepare(
+      "SELECT s.id, r.first_day, r.last_day, r.quantity FROM usage_series s "
+      "JOIN usage_runs r ON r.series_id = s.id AND r.first_day = (SELECT max(x.first_day) "
+      "FROM usage_runs x WHERE x.series_id = s.id) WHERE s.source = ?");
+  s.bind(1, source);
+  while (s.step()) {
+    UsageRun run{static_cast<Day>(s.int64(1)), static_cast<Day>(s.int64(2)), s.real(3)};
+    tails.last.emplace(s.int64(0), run);
+    tails.max_first = std::max(tails.max_first, run.first_day);
+  }
+  Statement g = db_.prepare("SELECT value FROM meta WHERE key = ?");
+  g.bind(1, "usage_generation/" + source);
+  tails.generation = g.step() ? std::stoll(g.text(0)) : 0;
+  tails.valid = true;
 }
 
 std::unordered_map<std::string, int64_t>& UsageStore::series_ids(const std::string& source) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 #include "store/sqlite_db.hpp"
 
 namespace meterbridge::host::store {
+
+struct Tails;
 
 using Day = int32_t;  // days since 1970-01-01
 
@@ -72,7 +75,8 @@ struct VendorProduct {
 
 class UsageStore {
  public:
-  explicit UsageStore(Database& db) : db_(db) {}
+  explicit UsageStore(Database& db);
+  ~UsageStore();
 
   // Adds or renames customers and products (names: the latest seen). Call inside a transaction.
   void upsert_customers(const std::string& source, Day day,
@@ -100,10 +104,14 @@ class UsageStore {
 
  private:
   std::unordered_map<std::string, int64_t>& series_ids(const std::string& source);
+  Tails& tails_of(const std::string& source);
+  void load_tails(const std::string& source, Tails& tails);
 
   Database& db_;
   // source -> (customer, sku, metric key) -> series id
   std::unordered_map<std::string, std::unordered_map<std::string, int64_t>> series_ids_;
+  // source -> the last run of each series (see usage_store.cpp)
+  std::unordered_map<std::string, std::unique_ptr<Tails>> tails_;
 };
 
 }  // namespace meterbridge::host::store

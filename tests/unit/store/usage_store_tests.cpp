@@ -158,3 +158,26 @@ TEST_CASE("random collections, corrections and removals keep every day's value e
     }
   }
 }
+
+TEST_CASE("a second writer on the same file is noticed: cached runs are reloaded") {
+  auto file = fresh_store_path("two-writers");
+  BillingStore a(file);
+  BillingStore b(file);
+  int64_t run = run_id(a);
+  a.usage().store_day("src", 1, {rec("x", 5)}, {}, run);
+  a.usage().store_day("src", 2, {rec("x", 5)}, {}, run);
+  // Another process corrects day 2 and adds day 3 with a new value.
+  b.usage().store_day("src", 2, {rec("x", 7)}, {}, run);
+  b.usage().store_day("src", 3, {rec("x", 7), rec("y", 1)}, {}, run);
+  // The first store object goes on from its cache; it must not extend a run it no longer knows.
+  auto r = a.usage().store_day("src", 4, {rec("x", 7), rec("y", 1)}, {}, run);
+  CHECK(r.unchanged == 0);
+  CHECK(r.added == 2);
+  CHECK(a.usage().value_on("src", {"x", "SKU", "seats"}, 1) == 5.0);
+  CHECK(a.usage().value_on("src", {"x", "SKU", "seats"}, 2) == 7.0);
+  CHECK(a.usage().value_on("src", {"x", "SKU", "seats"}, 4) == 7.0);
+  auto runs = runs_of(a, "x");
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].first_day == 2);
+  CHECK(runs[1].last_day == 4);
+}
