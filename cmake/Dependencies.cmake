@@ -6,6 +6,7 @@ find_package(SQLite3 REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(date REQUIRED)  # Howard Hinnant's date/tz (libhowardhinnant-date-dev)
+find_package(simdjson 3 REQUIRED)  # libsimdjson-dev: the host reads large usage answers
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -10,7 +10,7 @@ packages=(
   # libraries (see README "Dependencies")
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2
-  libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libhowardhinnant-date-dev tzdata
+  libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libhowardhinnant-date-dev tzdata libsimdjson-dev
   # measuring (bench/ and the closing figures)
   time
 )

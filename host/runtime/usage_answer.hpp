@@ -1,6 +1,6 @@
-// Reads a source's usage.v1 answer straight into usage records with a streaming (SAX) parser:
-// a day can hold hundreds of thousands of records, and a JSON tree of them costs several times
-// the text in memory and time. Any breach of the schema refuses the whole day.
+// Reads a source's usage.v1 answer into usage records. A day can hold hundreds of thousands of
+// records, so it is parsed with simdjson rather than into a general JSON tree. Any breach of the
+// schema refuses the whole day.
 #pragma once
 
 #include <string>

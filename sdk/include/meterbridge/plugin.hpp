@@ -367,24 +367,23 @@ class UsageWriter {
  private:
   void append_string(std::string_view v) {
     text_ += '"';
-    for (char c : v) {
-      switch (c) {
-        case '"':
-          text_ += "\\\"";
-          break;
-        case '\\':
-          text_ += "\\\\";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-            text_ += buf;
-          } else {
-            text_ += c;
-          }
+    size_t plain = 0;  // start of the run of characters that need no escape
+    for (size_t i = 0; i < v.size(); ++i) {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      text_.append(v.data() + plain, i - plain);
+      if (c == '"') {
+        text_ += "\\\"";
+      } else if (c == '\\') {
+        text_ += "\\\\";
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+        text_ += buf;
       }
+      plain = i + 1;
     }
+    text_.append(v.data() + plain, v.size() - plain);
     text_ += '"';
   }
   void append_number(double q) {
