@@ -121,6 +121,43 @@ void read_file(const std::string& path, std::string& buf, uint64_t& size, int64_
   mtime_ns = mtime_ns_of(st);
 }
 
+// The dates of a plain CSV export (no quote anywhere) without parsing its rows, so that a
+// backfill parses only the files holding the day asked for. Returns false when the file needs
+// the full scan (quotes, or a header or date that does not read): the full scan then reports
+// the problem with its line.
+bool quick_dates(std::string_view text, IndexEntry& entry) {
+  if (text.find('"') != std::string_view::npos) return false;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::vector<Date> dates;
+  bool header = true;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (trim(line).empty()) continue;
+    if (header) {
+      header = false;
+      std::string compact;
+      for (char c : line) {
+        if (c != ' ' && c != '\t') compact += c;
+      }
+      if (compact != kCsvHeader) return false;
+      continue;
+    }
+    Date d = parse_date(trim(line.substr(0, line.find(','))));
+    if (d == 0) return false;
+    if (dates.empty() || dates.back() != d) dates.push_back(d);
+    ++entry.valid_rows;
+  }
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  entry.dates = std::move(dates);
+  return true;
+}
+
 // The rows of one requested date, kept compactly until the answer is built.
 class DayCollector {
  public:
@@ -374,15 +411,30 @@ class FileDropSource : public meterbridge::SourcePlugin {
     std::vector<ListedFile> files = list_files();
     forget_vanished(files);
     DayCollector day(date);
-    size_t read = 0;
+    size_t read = 0;     // files parsed in full
+    size_t indexed = 0;  // files whose dates were read without parsing their rows
     for (uint32_t i = 0; i < files.size(); ++i) {
       host_.throw_if_cancelled();
       const ListedFile& f = files[i];
       auto it = index_.find(f.path);
       bool stale = it == index_.end() || !f.stat_ok || it->second.size != f.size ||
                    it->second.mtime_ns != f.mtime_ns;
+      bool in_buffer = false;
+      if (stale && !f.json) {
+        // Index the file cheaply first; most files of a backfill hold other days.
+        IndexEntry entry;
+        read_file(f.path, buffer_, read_size_, read_mtime_ns_);
+        entry.size = read_size_;
+        entry.mtime_ns = read_mtime_ns_;
+        in_buffer = true;
+        if (quick_dates(buffer_, entry)) {
+          it = index_.insert_or_assign(f.path, std::move(entry)).first;
+          stale = false;
+          ++indexed;
+        }
+      }
       if (stale || it->second.holds(date)) {
-        it = scan(f, i, &day, nullptr);
+        it = scan(f, i, &day, nullptr, in_buffer);
         ++read;
       }
       for (const auto& r : it->second.undated) {
@@ -396,7 +448,7 @@ class FileDropSource : public meterbridge::SourcePlugin {
     std::string summary = "collect " + date_text + ": " + std::to_string(files.size()) +
                           " files, " + std::to_string(read) + " read, " +
                           std::to_string(n_records) + " records, " + std::to_string(n_rejected) +
-                          " rejected";
+                          " rejected, " + std::to_string(indexed) + " indexed by date only";
     if (n_rejected > 0) {
       host_.warn(summary);
     } else {
@@ -525,10 +577,17 @@ class FileDropSource : public meterbridge::SourcePlugin {
   }
 
   // Reads and scans one file, replacing its index entry.
+  // in_buffer: buffer_ already holds the file as just read (size and time are read again).
   std::map<std::string, IndexEntry>::iterator scan(const ListedFile& f, uint32_t file,
-                                                   DayCollector* day, Catalog* catalog) {
+                                                   DayCollector* day, Catalog* catalog,
+                                                   bool in_buffer = false) {
     IndexEntry entry;
-    read_file(f.path, buffer_, entry.size, entry.mtime_ns);
+    if (in_buffer) {
+      entry.size = read_size_;
+      entry.mtime_ns = read_mtime_ns_;
+    } else {
+      read_file(f.path, buffer_, entry.size, entry.mtime_ns);
+    }
     FileScan sink(file, entry, day, catalog);
     if (f.json) {
       scan_json(buffer_, sink);
@@ -628,7 +687,9 @@ class FileDropSource : public meterbridge::SourcePlugin {
   std::string folder_;
   bool recursive_ = false;
   std::map<std::string, IndexEntry> index_;
-  std::string buffer_;  // the file being scanned; reused between files
+  std::string buffer_;
+  uint64_t read_size_ = 0;     // of the file in buffer_
+  int64_t read_mtime_ns_ = 0;  // the file being scanned; reused between files
 };
 
 }  // namespace file_drop

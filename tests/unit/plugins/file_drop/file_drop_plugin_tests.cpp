@@ -381,15 +381,16 @@ TEST_CASE("plugin: a conflicting duplicate is rejected naming the first; an iden
   CHECK(b["records"].size() == 1);
 }
 
-TEST_CASE("plugin: only files holding the date are read; changed files are indexed again") {
+TEST_CASE("plugin: only files holding the date are parsed; changed files are indexed again") {
   Drop d;
   std::string day1 = d.dir.write("day1.csv", kHeader + row("2026-01-01", "c1", "AV", "1"));
   d.dir.write("day2.csv", kHeader + row("2026-01-02", "c1", "AV", "2"));
   d.dir.write("day3.csv", kHeader + row("2026-01-03", "c1", "AV", "3"));
   CHECK(d.collect_ok("2026-01-02")["records"][0]["quantity"] == 2);
-  CHECK(d.host.logged("collect 2026-01-02: 3 files, 3 read, 1 records, 0 rejected"));
+  CHECK(d.host.logged(
+      "collect 2026-01-02: 3 files, 1 read, 1 records, 0 rejected, 3 indexed by date only"));
   CHECK(d.collect_ok("2026-01-01")["records"][0]["quantity"] == 1);
-  CHECK(d.host.logged("collect 2026-01-01: 3 files, 1 read, 1 records, 0 rejected"));
+  CHECK(d.host.logged("collect 2026-01-01: 3 files, 1 read, 1 records, 0 rejected, 0 indexed"));
 
   // Rewritten with other values and a later mtime: the next collect sees the new values.
   d.dir.write("day1.csv",
@@ -400,7 +401,7 @@ TEST_CASE("plugin: only files holding the date are read; changed files are index
   CHECK(again["records"][0]["quantity"] == 10);
   json day3 = d.collect_ok("2026-01-03");
   CHECK(customer_ids(day3) == std::vector<std::string>{"c1", "c2"});
-  CHECK(d.host.logged("collect 2026-01-03: 3 files, 2 read, 2 records, 0 rejected"));
+  CHECK(d.host.logged("collect 2026-01-03: 3 files, 2 read, 2 records, 0 rejected, 0 indexed"));
 
   // Same size, only the mtime moved: still read again.
   d.dir.write("day1.csv",
