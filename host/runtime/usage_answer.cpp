@@ -26,12 +26,12 @@ std::optional<std::string_view> string_field(dom::object o, std::string_view nam
   return v;
 }
 
-std::string required(dom::object o, const char* name, size_t index) {
+std::string_view required(dom::object o, const char* name, size_t index) {
   auto v = string_field(o, name);
   if (!v || v->empty()) {
     fail(record_label(index) + ": '" + name + "' must be a non-empty string");
   }
-  return std::string(*v);
+  return *v;
 }
 
 }  // namespace
@@ -39,9 +39,9 @@ std::string required(dom::object o, const char* name, size_t index) {
 UsageAnswer read_usage_answer(std::string_view text) {
   // simdjson (Debian's libsimdjson-dev) parses a day of several hundred thousand records in a
   // few tens of milliseconds; the records are then copied out of its tape.
-  dom::parser parser;
+  auto parser = std::make_shared<dom::parser>();
   dom::element doc;
-  if (auto error = parser.parse(text.data(), text.size(), true).get(doc); error) {
+  if (auto error = parser->parse(text.data(), text.size(), true).get(doc); error) {
     fail(std::string("answer is not valid JSON: ") + simdjson::error_message(error));
   }
   dom::object root;
@@ -51,6 +51,7 @@ UsageAnswer read_usage_answer(std::string_view text) {
     fail("answer is not a usage.v1 document (schema '" + std::string(schema) + "')");
   }
   UsageAnswer answer;
+  answer.storage = parser;  // the records' strings live in the parser's buffer
   if (auto date = string_field(root, "date")) answer.date = std::string(*date);
   dom::array records;
   if (root["records"].get(records) != simdjson::SUCCESS) fail("answer has no 'records' array");
@@ -59,19 +60,19 @@ UsageAnswer read_usage_answer(std::string_view text) {
   for (dom::element element : records) {
     dom::object o;
     if (element.get(o) != simdjson::SUCCESS) fail(record_label(index) + " is not an object");
-    store::UsageRecord r;
+    store::UsageRecordView r;
     r.customer_id = required(o, "customer_id", index);
     r.sku = required(o, "sku", index);
     r.metric = required(o, "metric", index);
-    if (auto name = string_field(o, "customer_name")) r.customer_name = std::string(*name);
-    if (auto name = string_field(o, "product_name")) r.product_name = std::string(*name);
+    r.customer_name = string_field(o, "customer_name").value_or("");
+    r.product_name = string_field(o, "product_name").value_or("");
     double q = 0;
     if (o["quantity"].get(q) != simdjson::SUCCESS || !std::isfinite(q) || q < 0) {
-      fail(record_label(index) + " (customer " + r.customer_id + ", sku " + r.sku +
-           "): 'quantity' must be a non-negative number");
+      fail(record_label(index) + " (customer " + std::string(r.customer_id) + ", sku " +
+           std::string(r.sku) + "): 'quantity' must be a non-negative number");
     }
     r.quantity = q;
-    answer.records.push_back(std::move(r));
+    answer.records.push_back(r);
     ++index;
   }
   dom::array rejected;

@@ -3,6 +3,7 @@
 // schema refuses the whole day.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,9 @@ struct Rejection {
 
 struct UsageAnswer {
   std::string date;
-  std::vector<store::UsageRecord> records;
+  // Views into `storage` (the parser's string buffer), valid as long as this answer.
+  std::vector<store::UsageRecordView> records;
+  std::shared_ptr<const void> storage;
   std::vector<Rejection> rejected;
   // Series named by a rejection: their stored value for the day is kept.
   std::vector<store::SeriesKey> keep;

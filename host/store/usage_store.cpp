@@ -162,6 +162,17 @@ void UsageStore::upsert_products(const std::string& source,
 DayChanges UsageStore::store_day(const std::string& source, Day day,
                                  const std::vector<UsageRecord>& records,
                                  const std::vector<SeriesKey>& rejected, int64_t run_id) {
+  std::vector<UsageRecordView> views;
+  views.reserve(records.size());
+  for (const UsageRecord& r : records) {
+    views.push_back({r.customer_id, r.customer_name, r.sku, r.product_name, r.metric, r.quantity});
+  }
+  return store_day(source, day, views, rejected, run_id);
+}
+
+DayChanges UsageStore::store_day(const std::string& source, Day day,
+                                 const std::vector<UsageRecordView>& records,
+                                 const std::vector<SeriesKey>& rejected, int64_t run_id) {
   DayChanges changes;
   Transaction transaction(db_);
   {
@@ -175,11 +186,13 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
     std::vector<VendorCustomer> customers;
     std::vector<VendorProduct> products;
     std::unordered_set<std::string_view> seen_customers, seen_products;
-    for (const UsageRecord& r : records) {
+    for (const UsageRecordView& r : records) {
       if (seen_customers.insert(r.customer_id).second) {
-        customers.push_back({source, r.customer_id, r.customer_name});
+        customers.push_back({source, std::string(r.customer_id), std::string(r.customer_name)});
       }
-      if (seen_products.insert(r.sku).second) products.push_back({source, r.sku, r.product_name});
+      if (seen_products.insert(r.sku).second) {
+        products.push_back({source, std::string(r.sku), std::string(r.product_name)});
+      }
     }
     upsert_customers(source, day, customers);
     upsert_products(source, products);
@@ -269,13 +282,16 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       "SELECT id FROM usage_series WHERE source = ? AND customer_id = ? AND sku = ? AND "
       "metric = ?");
   RunEditor editor(db_, day, tails);
-  std::unordered_map<int64_t, double> reported;  // series -> quantity of the day
-  reported.reserve(records.size());
+  // The quantity each series reported today, by series id (ids are dense): -1 for none.
+  std::vector<double> reported(static_cast<size_t>(max_series_id_) + records.size() + 1, -1.0);
+  auto was_reported = [&](int64_t sid) {
+    return static_cast<size_t>(sid) < reported.size() && reported[static_cast<size_t>(sid)] >= 0;
+  };
   std::string key;
-  for (const UsageRecord& r : records) {
+  for (const UsageRecordView& r : records) {
     if (!(r.quantity >= 0) || !std::isfinite(r.quantity)) {
-      throw std::invalid_argument("quantity of customer " + r.customer_id + " sku " + r.sku +
-                                  " is not a non-negative number");
+      throw std::invalid_argument("quantity of customer " + std::string(r.customer_id) + " sku " +
+                                  std::string(r.sku) + " is not a non-negative number");
     }
     series_key_into(key, r.customer_id, r.sku, r.metric);
     auto it = ids.find(key);
@@ -290,14 +306,20 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
       }
       fresh_keys.push_back(key);
       it = ids.emplace(key, id).first;
+      max_series_id_ = std::max(max_series_id_, id);
+      if (static_cast<size_t>(id) >= reported.size()) {
+        reported.resize(static_cast<size_t>(id) + records.size() + 1, -1.0);
+      }
     }
     int64_t sid = it->second;
-    auto [seen, first_time] = reported.try_emplace(sid, r.quantity);
-    if (!first_time) {
-      if (same_quantity(seen->second, r.quantity)) continue;  // the same record twice
-      throw std::invalid_argument("two records for customer " + r.customer_id + ", sku " + r.sku +
-                                  ", metric " + r.metric + " on one day with different quantities");
+    double& today = reported[static_cast<size_t>(sid)];
+    if (today >= 0) {
+      if (same_quantity(today, r.quantity)) continue;  // the same record twice
+      throw std::invalid_argument("two records for customer " + std::string(r.customer_id) +
+                                  ", sku " + std::string(r.sku) + ", metric " +
+                                  std::string(r.metric) + " on one day with different quantities");
     }
+    today = r.quantity;
     const Nearby n = around(sid);
     if (!n.cover) {
       editor.add(sid, r.quantity, n.prev, n.next);
@@ -320,7 +342,7 @@ DayChanges UsageStore::store_day(const std::string& source, Day day,
   }
   std::vector<std::pair<int64_t, UsageRun>> gone;
   auto consider = [&](int64_t sid, const std::optional<UsageRun>& cover) {
-    if (!cover || reported.count(sid) != 0) return;
+    if (!cover || was_reported(sid)) return;
     if (keep.count(sid) != 0) {
       ++changes.kept;
     } else {
@@ -395,7 +417,10 @@ std::unordered_map<std::string, int64_t>& UsageStore::series_ids(const std::stri
     Statement s =
         db_.prepare("SELECT id, customer_id, sku, metric FROM usage_series WHERE source = ?");
     s.bind(1, source);
-    while (s.step()) it->second.emplace(series_key(s.text(1), s.text(2), s.text(3)), s.int64(0));
+    while (s.step()) {
+      it->second.emplace(series_key(s.text(1), s.text(2), s.text(3)), s.int64(0));
+      max_series_id_ = std::max(max_series_id_, s.int64(0));
+    }
   }
   return it->second;
 }

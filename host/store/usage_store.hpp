@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct UsageRecord {
   std::string sku;
   std::string product_name;
   std::string metric;
+  double quantity = 0;
+};
+
+// The same record as views into text that the caller keeps alive for the call: a large day is
+// stored without copying its strings.
+struct UsageRecordView {
+  std::string_view customer_id;
+  std::string_view customer_name;
+  std::string_view sku;
+  std::string_view product_name;
+  std::string_view metric;
   double quantity = 0;
 };
 
@@ -86,6 +98,9 @@ class UsageStore {
   // Replaces the source's snapshot of `day` with `records` (one per series; the caller merged
   // duplicates) in one transaction, records the collection, and says what changed. Storing the
   // same day twice stores the same state.
+  DayChanges store_day(const std::string& source, Day day,
+                       const std::vector<UsageRecordView>& records,
+                       const std::vector<SeriesKey>& rejected, int64_t run_id);
   DayChanges store_day(const std::string& source, Day day, const std::vector<UsageRecord>& records,
                        const std::vector<SeriesKey>& rejected, int64_t run_id);
 
@@ -105,6 +120,7 @@ class UsageStore {
  private:
   std::unordered_map<std::string, int64_t>& series_ids(const std::string& source);
   Tails& tails_of(const std::string& source);
+  int64_t max_series_id_ = 0;  // of the ids loaded or given: sizes per-day arrays
   void load_tails(const std::string& source, Tails& tails);
 
   Database& db_;

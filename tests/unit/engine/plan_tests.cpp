@@ -107,9 +107,10 @@ TEST_CASE("unmapped, sync-off, removed, ambiguous and excluded usage is listed, 
   CHECK_FALSE(f.store->mapping().product_mapping("src", "EP")->sync);
 
   // A SKU with two metrics and no chosen metric is ambiguous.
-  f.store->usage().store_day(
-      "src", day("2026-10-02"),
-      {{"a", "", "MAIL", "", "seats", 3}, {"a", "", "MAIL", "", "mailboxes", 9}}, {}, f.run);
+  f.store->usage().store_day("src", day("2026-10-02"),
+                             std::vector<store::UsageRecord>{{"a", "", "MAIL", "", "seats", 3},
+                                                             {"a", "", "MAIL", "", "mailboxes", 9}},
+                             {}, f.run);
   m.sync = true;
   f.store->mapping().put_product_mapping(m);
   p = build_plan(*f.store, kOctober, kLater);
