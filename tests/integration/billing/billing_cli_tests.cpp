@@ -382,3 +382,30 @@ TEST_CASE("usage of several sources consolidates into one company's line") {
     from.insert(src["source"].get<std::string>() + "/" + src["customer_id"].get<std::string>());
   CHECK(from == std::set<std::string>{"drop/t-1", "drop2/X-77"});
 }
+
+TEST_CASE("the store file named in the config is used, relative to the config, mode 0600") {
+  BillingScenario s("billing-store-file");
+  drop_october(s);
+  json c;
+  {
+    std::ifstream in(s.config);
+    std::stringstream text;
+    text << in.rdbuf();
+    c = json::parse(text.str());
+  }
+  c["store"] = "stores/billing-test.db";
+  write_file(s.config, c.dump(2));
+  REQUIRE(s.run({"collect", "--date", "2026-10-01"}).exit_code == 0);
+  auto file = s.dir / "stores" / "billing-test.db";
+  REQUIRE(std::filesystem::exists(file));
+  CHECK(!std::filesystem::exists(s.dir / "data" / "billing.sqlite3"));
+  auto perms = std::filesystem::status(file).permissions();
+  CHECK((perms & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  // A store that cannot be opened is a clear failure naming the file, not a crash.
+  c["store"] = "/proc/no-such-dir/billing.db";
+  write_file(s.config, c.dump(2));
+  auto r = s.run({"plan", "--period", "2026-10"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("/proc/no-such-dir/billing.db") != std::string::npos);
+}
