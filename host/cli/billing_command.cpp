@@ -129,7 +129,7 @@ int run_report_command(CommandContext& context) {
   if (format == "csv") {
     std::cout << "section,psa,company,company_name,line,line_name,source,customer_id,customer_name,"
                  "sku,metric,period_start,period_end,measured,planned,billed,difference,unit_price,"
-                 "money,reason\n";
+                 "money,reason,value\n";
     for (const auto& rl : report.lines) {
       const auto& l = *rl.line;
       std::cout << "line," << csv_field(l.psa) << ',' << csv_field(l.company_id) << ','
@@ -138,27 +138,28 @@ int run_report_command(CommandContext& context) {
                 << ',' << engine::format_iso_date(l.dates.end) << ',' << format_quantity(l.measured)
                 << ',' << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "")
                 << ',' << format_optional(rl.difference, "") << ','
-                << format_optional(l.unit_price, "") << ',' << format_optional(rl.money, "")
-                << ",\n";
+                << format_optional(l.unit_price, "") << ',' << format_optional(rl.money, "") << ",,"
+                << format_optional(rl.value, "") << '\n';
     }
     for (const auto& e : plan.exceptions) {
       std::cout << csv_field(e.kind) << ',' << csv_field(e.psa) << ',' << csv_field(e.company_id)
                 << ",,,," << csv_field(e.source) << ',' << csv_field(e.customer_id) << ','
                 << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ','
                 << csv_field(e.metric) << ",,," << format_quantity(e.quantity) << ",,,,,,"
-                << csv_field(e.reason) << '\n';
+                << csv_field(e.reason) << ",\n";
     }
     return kExitOk;
   }
   std::cout << "Reconciliation for period " << plan.period << '\n';
-  TextTable t(
-      {"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE", "MONEY"});
+  TextTable t({"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE",
+               "MONEY", "VALUE"});
   for (const auto& rl : report.lines) {
     const auto& l = *rl.line;
     t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
                format_quantity(l.measured), format_quantity(l.quantity),
                format_optional(rl.billed, "unknown"), format_optional(rl.difference),
-               format_optional(l.unit_price), format_optional(rl.money)});
+               format_optional(l.unit_price), format_optional(rl.money),
+               format_optional(rl.value)});
   }
   if (t.empty()) {
     std::cout << "(no billable line)\n";
@@ -168,7 +169,8 @@ int run_report_command(CommandContext& context) {
   std::cout << report.lines.size() << " lines, " << report.lines_differing
             << " differ from the PSA, " << report.lines_unknown
             << " never billed through meterbridge; money difference "
-            << format_quantity(report.money_total) << '\n';
+            << format_quantity(report.money_total) << ", planned value "
+            << format_quantity(report.value_total) << '\n';
   std::vector<const engine::PlanException*> unbilled;
   for (const auto& e : plan.exceptions) unbilled.push_back(&e);
   if (!unbilled.empty()) {

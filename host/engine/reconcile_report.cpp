@@ -16,6 +16,10 @@ ReconcileReport build_reconcile_report(const Plan& plan, store::JournalStore& jo
       rl.billed = known->after_qty;
       rl.billed_at = known->at;
     }
+    if (l.unit_price) {
+      rl.value = std::round(l.quantity * *l.unit_price * 100.0) / 100.0;
+      r.value_total += *rl.value;
+    }
     if (rl.billed) {
       rl.difference = round_quantity(l.quantity - *rl.billed);
       if (std::fabs(*rl.difference) > 1e-9) ++r.lines_differing;
@@ -29,6 +33,7 @@ ReconcileReport build_reconcile_report(const Plan& plan, store::JournalStore& jo
     r.lines.push_back(rl);
   }
   r.money_total = std::round(r.money_total * 100.0) / 100.0;
+  r.value_total = std::round(r.value_total * 100.0) / 100.0;
   return r;
 }
 
@@ -53,6 +58,7 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                      {"difference", opt(rl.difference)},
                      {"unit_price", opt(l.unit_price)},
                      {"money", opt(rl.money)},
+                     {"value", opt(rl.value)},
                      {"complete", l.complete}});
   }
   json unbilled = json::array();
@@ -63,7 +69,8 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                {{"lines", r.lines.size()},
                 {"differing", r.lines_differing},
                 {"unknown", r.lines_unknown},
-                {"money", r.money_total}}}};
+                {"money", r.money_total},
+                {"value", r.value_total}}}};
   out["lines"] = std::move(lines);  // moved, not copied: a month can hold 100,000 lines
   out["unbilled"] = std::move(unbilled);
   return out;

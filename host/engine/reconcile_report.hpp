@@ -20,12 +20,14 @@ struct ReconcileLine {
   std::string billed_at;             // when it was learned
   std::optional<double> difference;  // planned - billed
   std::optional<double> money;       // difference * unit price
+  std::optional<double> value;       // planned * unit price: what the line should bill
 };
 
 struct ReconcileReport {
   const Plan* plan = nullptr;
   std::vector<ReconcileLine> lines;
   double money_total = 0;     // of the lines with a known price and billed quantity
+  double value_total = 0;     // planned value of the lines with a known price
   int64_t lines_unknown = 0;  // never billed through meterbridge
   int64_t lines_differing = 0;
 };

@@ -275,11 +275,14 @@ TEST_CASE("reconcile report shows differences and their money before a sync") {
   CHECK(l["billed"] == 12);
   CHECK(l["difference"] == 8);
   CHECK(l["money"] == 36.0);  // 8 x 4.50
+  CHECK(l["value"] == 90.0);  // 20 x 4.50
+  CHECK(report["totals"]["value"] == 90.0 + 5 * 4.5 + 8 * 2.0);
   CHECK(report["totals"]["differing"] == 1);
   auto csv = s.run({"report", "reconcile", "--period", "2026-10", "--format", "csv"});
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("section,psa,company", 0) == 0);
   CHECK(csv.out.find("line,psa,C1,ACME Dental Group,EDR") != std::string::npos);
+  CHECK(csv.out.find(",20,20,12,8,4.5,36,,90\n") != std::string::npos);
   CHECK(csv.out.find("unmapped-customer") != std::string::npos);
 }
 
