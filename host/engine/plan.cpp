@@ -148,6 +148,12 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
       leave_out("mapping-removed", "the product's mapping was removed, so its sync is off");
       continue;
     }
+    if (*product->psa != cm->second.psa) {
+      leave_out("psa-mismatch", "the product is mapped to a line of PSA '" + *product->psa +
+                                    "' but the customer's company is in PSA '" + cm->second.psa +
+                                    "'");
+      continue;
+    }
     if (!product->sync) {
       leave_out("sync-off", "the product mapping's sync switch is off");
       continue;

@@ -48,7 +48,8 @@ struct PlanLine {
 };
 
 // Usage that is not billed, and why. kind: unmapped-customer, unmapped-product,
-// mapping-removed, sync-off, excluded, ambiguous-metric, missing-days.
+// mapping-removed, psa-mismatch, sync-off, unbilled-metric, excluded, ambiguous-metric,
+// missing-days.
 struct PlanException {
   std::string kind;
   std::string source;

@@ -161,3 +161,15 @@ TEST_CASE("a global billing day moves the period and clamps in short months") {
   REQUIRE(jan.lines.size() == 1);
   CHECK(jan.lines[0].quantity == 3);  // Feb 27 belongs to January's period (Jan 30 - Feb 27)
 }
+
+TEST_CASE("a product mapped into another PSA than the customer's company is not billed") {
+  EngineFixture f("psa-mismatch");
+  f.store->mapping().upsert_psa_companies({{"other", "X1", "Acme elsewhere", "manual"}});
+  f.usage("src", "2026-10-01", {{"a", "EP", 3}});
+  f.store->mapping().map_customer({"src", "a", "other", "X1", "manual", ""});
+  f.map_product("src", "EP", "EDR", "max");  // EDR is a line of PSA "psa"
+  Plan p = build_plan(*f.store, kOctober, kLater);
+  CHECK(p.lines.empty());
+  REQUIRE(p.exceptions.size() == 1);
+  CHECK(p.exceptions[0].kind == "psa-mismatch");
+}
