@@ -1,0 +1,95 @@
+// sophos-central: mapping of billing usage items to records, and the client's URL helpers.
+#include <catch2/catch.hpp>
+
+#include "sophos_client.hpp"
+#include "sophos_usage.hpp"
+
+using meterbridge::json;
+using namespace sophos_central;
+
+namespace {
+
+json item(const std::string& account, const std::string& sku, json billable, json actual) {
+  return {{"accountId", account},         {"sku", sku},
+          {"productCode", "PC-" + sku},   {"productDescription", "Product " + sku},
+          {"billableQuantity", billable}, {"actualQuantity", actual}};
+}
+
+}  // namespace
+
+TEST_CASE("usage mapper picks billable or actual quantities") {
+  for (auto field : {QuantityField::billable, QuantityField::actual}) {
+    UsageMapper m(field, {{"t1", "Tenant One"}}, "src");
+    m.add(item("t1", "A", 10, 12));
+    auto records = m.records();
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].customer_id == "t1");
+    CHECK(records[0].customer_name == "Tenant One");
+    CHECK(records[0].sku == "A");
+    CHECK(records[0].product_name == "Product A");
+    CHECK(records[0].quantity == (field == QuantityField::billable ? 10 : 12));
+  }
+}
+
+TEST_CASE("usage mapper sums the order lines of one tenant and sku") {
+  UsageMapper m(QuantityField::billable, {}, "src");
+  m.add(item("t1", "A", 10, 0));
+  m.add(item("t1", "A", 5, 0));
+  m.add(item("t1", "B", 1, 0));
+  m.add(item("t2", "A", 2.5, 0));
+  auto records = m.records();
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].quantity == 15);
+  CHECK(records[1].sku == "B");
+  CHECK(records[2].customer_id == "t2");
+  CHECK(records[2].quantity == 2.5);
+  CHECK(records[2].customer_name == "t2");  // no tenant name and no item name: the id
+  CHECK(m.rejections().empty());
+}
+
+TEST_CASE("usage mapper rejects bad quantities and leaves their series out") {
+  UsageMapper m(QuantityField::billable, {}, "src");
+  m.add(item("t1", "A", 10, 0));
+  m.add(item("t1", "A", -1, 0));                   // negative: the whole (t1, A) series goes
+  m.add(item("t1", "B", nullptr, 0));              // missing
+  m.add(item("t1", "C", "7", 0));                  // not a number
+  m.add(item("t2", "A", 3, 0));                    // kept
+  m.add({{"sku", "A"}, {"billableQuantity", 1}});  // no accountId
+  m.add(json::array());                            // not an object
+  auto records = m.records();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].customer_id == "t2");
+  REQUIRE(m.rejections().size() == 5);
+  CHECK(m.rejections()[0].line == 2);
+  CHECK(m.rejections()[0].customer_id == "t1");
+  CHECK(m.rejections()[0].sku == "A");
+  CHECK(m.rejections()[0].reason.find("negative") != std::string::npos);
+  CHECK(m.rejections()[1].reason.find("billableQuantity is missing") != std::string::npos);
+  CHECK(m.rejections()[2].reason.find("not a number") != std::string::npos);
+  CHECK(m.rejections()[3].reason.find("accountId") != std::string::npos);
+  CHECK(m.rejections()[4].line == 7);
+}
+
+TEST_CASE("usage mapper falls back to productCode and item names") {
+  UsageMapper m(QuantityField::actual, {}, "src");
+  m.add({{"accountId", "t9"},
+         {"sku", ""},
+         {"productCode", "CODE"},
+         {"accountName", "Nine"},
+         {"actualQuantity", 4}});
+  auto records = m.records();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].sku == "CODE");
+  CHECK(records[0].customer_name == "Nine");
+  CHECK(records[0].product_name == "CODE");
+  CHECK(item_sku({{"productCode", "X"}}) == "X");
+}
+
+TEST_CASE("percent encoding and url paths") {
+  CHECK(percent_encode("a b&c=d+e/~._-") == "a%20b%26c%3Dd%2Be%2F~._-");
+  CHECK(percent_encode("\xC3\xA9") == "%C3%A9");
+  CHECK(url_path("https://h.example/api/partner/v1/tenants?page=2&x=y") ==
+        "/api/partner/v1/tenants");
+  CHECK(url_path("https://h.example") == "/");
+  CHECK(url_path("http://h:8080/whoami/v1") == "/whoami/v1");
+}
