@@ -1,6 +1,8 @@
 // Starts the emulator-sophos executable and talks real HTTP(S) to it with cpp-httplib.
 #include <catch2/catch.hpp>
 
+#include "../emulator_process.hpp"
+
 #include <httplib.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,67 +21,22 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
 // The emulator as a child process; the first stdout line is its base URL.
-class Emulator {
+class Emulator : public EmulatorProcess {
  public:
   explicit Emulator(std::vector<std::string> extra = {},
-                    const std::string& seed = SOPHOS_SEED_EXAMPLE) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> args = {EMULATOR_SOPHOS_EXE, "--listen", "127.0.0.1:0", "--seed",
-                                     seed};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    out_ = fds[0];
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    char c = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      if (read(out_, &c, 1) != 1 || c == '\n') break;
-      url_.push_back(c);
-    }
-    REQUIRE(c == '\n');
-  }
-  ~Emulator() { stop(); }
-  int stop() {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    close(out_);
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_code_;
-  }
-  const std::string& url() const { return url_; }
+                    const std::string& seed = SOPHOS_SEED_EXAMPLE)
+      : EmulatorProcess(EMULATOR_SOPHOS_EXE, seed, extra) {}
   httplib::Client client() const {
-    httplib::Client c(url_);
+    httplib::Client c(url());
     c.set_read_timeout(10, 0);
     return c;
   }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int exit_code_ = -1;
-  std::string url_;
 };
 
 json seed() {
