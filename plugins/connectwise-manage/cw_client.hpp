@@ -1,0 +1,99 @@
+// connectwise-manage: the ConnectWise PSA (Manage) REST client: codebase discovery, Basic auth
+// with the clientId header, Link-header paging, conditions quoting and error classes. Knows
+// nothing of agreements or billing (cw_sink.hpp does).
+#pragma once
+
+#include <meterbridge/plugin.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace connectwise_manage {
+
+using meterbridge::json;
+
+struct ClientSettings {
+  std::string site_url;  // no trailing '/'
+  std::string company_id;
+  std::string public_key;
+  std::string client_id;
+  std::string codebase;  // "v4_6_release/"; empty: discovered from /login/companyinfo
+  int page_size = 1000;
+};
+
+// A non-2xx answer of the API, with its HTTP status and ConnectWise's own message.
+class ApiError : public meterbridge::Error {
+ public:
+  ApiError(mb_status status, const std::string& message, int http_status, std::string cw_message)
+      : meterbridge::Error(status, message),
+        http_status_(http_status),
+        cw_message_(std::move(cw_message)) {}
+  int http_status() const noexcept { return http_status_; }
+  const std::string& cw_message() const noexcept { return cw_message_; }
+  // A refusal of this one request (validation, not found, conflict), not of the whole run.
+  bool line_level() const noexcept {
+    return http_status_ >= 400 && http_status_ < 500 && http_status_ != 401 &&
+           http_status_ != 403 && http_status_ != 429;
+  }
+
+ private:
+  int http_status_;
+  std::string cw_message_;
+};
+
+// Percent-encodes everything but the RFC 3986 unreserved characters.
+std::string percent_encode(std::string_view value);
+// A string literal for a conditions expression: "value" with '"' and '\' escaped.
+std::string quote(std::string_view value);
+std::string base64(std::string_view data);
+// The path of a URL, without scheme, host and query.
+std::string url_path(std::string_view url);
+// The rel="next" URL of a Link header, if any.
+std::optional<std::string> next_link(std::string_view link_header);
+// "code: message (errors[].message; ...)" from a ConnectWise error body; empty when none.
+std::string cw_error_message(const std::string& body);
+// True when text is a non-empty run of decimal digits (a ConnectWise numeric id).
+bool is_numeric_id(std::string_view text);
+
+class Client {
+ public:
+  Client(meterbridge::Host host, ClientSettings settings);
+
+  // The codebase ("v4_6_release/"): the setting, else the host state cache, else discovered.
+  const std::string& codebase();
+  // {site_url}/{codebase}apis/3.0
+  std::string api_base();
+
+  // GET path (under api_base) with an optional query ("a=b&c=d").
+  json get(const std::string& path, const std::string& query = "");
+  // GET path; nullopt on 404.
+  std::optional<json> get_optional(const std::string& path);
+  // Every item of a listing matching conditions (may be empty), following Link rel="next".
+  // max_items > 0 stops after that many items.
+  std::vector<json> list(const std::string& path, const std::string& conditions,
+                         size_t max_items = 0);
+  // Writes. ApiError::line_level() tells a refusal of this request from a run-wide failure.
+  json post(const std::string& path, const json& body);
+  json patch(const std::string& path, const json& operations);
+
+  const ClientSettings& settings() const { return settings_; }
+
+ private:
+  meterbridge::HttpResponse send(const std::string& method, const std::string& url,
+                                 const std::string& body, bool retry_unsafe);
+  json parse(const meterbridge::HttpResponse& r, const std::string& what) const;
+  [[noreturn]] void fail(const meterbridge::HttpResponse& r, const std::string& what,
+                         bool write) const;
+  std::string redact(std::string text) const;
+
+  meterbridge::Host host_;
+  ClientSettings settings_;
+  std::string authorization_;  // "Basic ..." built on first use
+  std::string private_key_;    // kept only to scrub it from messages
+  std::string codebase_;
+};
+
+}  // namespace connectwise_manage

@@ -1,0 +1,267 @@
+// connectwise-manage: read and apply on agreement additions. See cw_sink.hpp.
+#include "cw_sink.hpp"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+namespace connectwise_manage {
+namespace {
+
+std::string string_field(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+int64_t id_of(const json& object) {
+  if (!object.is_object() || !object.contains("id") || !object["id"].is_number_integer()) return 0;
+  return object["id"].get<int64_t>();
+}
+
+std::string product_identifier(const json& addition) {
+  if (!addition.contains("product")) return {};
+  return string_field(addition["product"], "identifier");
+}
+
+bool cancelled(const json& addition) {
+  if (!string_field(addition, "cancelledDate").empty()) return true;
+  const std::string status = string_field(addition, "agreementStatus");
+  return status == "Cancelled" || status == "Expired" || status == "Inactive";
+}
+
+double quantity_of(const json& addition) {
+  auto it = addition.find("quantity");
+  return it != addition.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+std::string text(const json& line, const char* key) {
+  if (!line.is_object() || !line.contains(key)) {
+    throw meterbridge::Error(MB_E_INVALID_ARGUMENT, std::string("line without '") + key + "'");
+  }
+  const json& v = line[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  throw meterbridge::Error(MB_E_INVALID_ARGUMENT,
+                           std::string("line field '") + key + "' is not a string");
+}
+
+bool is_date(const std::string& d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (d[i] < '0' || d[i] > '9') return false;
+  }
+  return true;
+}
+
+json error_line(const json& key, const std::string& message) {
+  return {{"key", key},        {"before", nullptr}, {"after", nullptr},
+          {"action", "error"}, {"ref", ""},         {"message", message}};
+}
+
+}  // namespace
+
+std::string Sink::Target::ref() const {
+  return std::to_string(agreement) + "/" + (addition ? std::to_string(id_of(*addition)) : "");
+}
+
+Sink::Sink(meterbridge::Host host, Client& client, SinkSettings settings)
+    : host_(host), client_(client), settings_(std::move(settings)) {}
+
+std::string Sink::agreement_conditions(const std::string& company_id) const {
+  return "company/id=" + company_id +
+         " and agreementStatus=\"Active\" and type/name=" + quote(settings_.agreement_type);
+}
+
+bool Sink::marked(const json& addition) const {
+  return string_field(addition, "invoiceDescription").rfind("[" + settings_.marker + "]", 0) == 0;
+}
+
+void Sink::record(const std::string& company, const std::string& line, int64_t agreement,
+                  int64_t addition) const {
+  host_.state_put("addition/" + company + "/" + line,
+                  json{{"agreement", agreement}, {"addition", addition}}.dump());
+}
+
+Sink::Target Sink::resolve(const std::string& company, const std::string& line) {
+  Target t;
+  if (!is_numeric_id(company)) {
+    t.error = "company id '" + company + "' is not a ConnectWise company id (a number)";
+    return t;
+  }
+  std::vector<json> agreements = client_.list("/finance/agreements", agreement_conditions(company));
+  if (agreements.empty()) {
+    t.error = "no active '" + settings_.agreement_type + "' agreement for company " + company;
+    return t;
+  }
+  if (agreements.size() > 1) {
+    std::string ids;
+    for (const json& a : agreements) ids += (ids.empty() ? "" : ", ") + std::to_string(id_of(a));
+    t.error = "several active '" + settings_.agreement_type + "' agreements for company " +
+              company + ": " + ids + "; refusing to guess";
+    return t;
+  }
+  t.agreement = id_of(agreements.front());
+  const std::string additions = "/finance/agreements/" + std::to_string(t.agreement) + "/additions";
+
+  // The addition recorded in state, when it is still ours.
+  std::optional<json> recorded;
+  if (std::optional<std::string> saved = host_.state_get("addition/" + company + "/" + line)) {
+    json s = json::parse(*saved, nullptr, false);
+    if (s.is_object() && s.value("agreement", int64_t{0}) == t.agreement &&
+        s.value("addition", int64_t{0}) > 0) {
+      std::optional<json> found =
+          client_.get_optional(additions + "/" + std::to_string(s["addition"].get<int64_t>()));
+      if (found && product_identifier(*found) == line && marked(*found)) recorded = found;
+    }
+  }
+  if (recorded && !cancelled(*recorded)) {
+    t.addition = std::move(recorded);
+    t.active = true;
+    t.quantity = quantity_of(*t.addition);
+    return t;
+  }
+  // No (active) recorded addition: adopt the single active marked one (after a crash or a lost
+  // answer of a POST); an unmarked addition is never a candidate.
+  std::vector<json> owned;
+  for (json& a : client_.list(additions, "product/identifier=" + quote(line))) {
+    if (product_identifier(a) == line && marked(a) && !cancelled(a)) owned.push_back(std::move(a));
+  }
+  if (owned.size() > 1) {
+    std::string ids;
+    for (const json& a : owned) ids += (ids.empty() ? "" : ", ") + std::to_string(id_of(a));
+    t.error = "several owned additions for product '" + line + "' on agreement " +
+              std::to_string(t.agreement) + ": " + ids + "; refusing to guess";
+    return t;
+  }
+  if (owned.size() == 1) {
+    host_.info("adopting ConnectWise addition " + std::to_string(id_of(owned.front())) +
+               " (marked [" + settings_.marker + "]) for company " + company + ", product " + line);
+    record(company, line, t.agreement, id_of(owned.front()));
+    t.addition = std::move(owned.front());
+    t.active = true;
+    t.quantity = quantity_of(*t.addition);
+    return t;
+  }
+  t.addition = std::move(recorded);  // cancelled, or nothing
+  return t;
+}
+
+json Sink::read(const json& lines) {
+  json out = json::array();
+  for (const json& l : lines) {
+    host_.throw_if_cancelled();
+    const json key = l.is_object() && l.contains("key") ? l["key"] : json(nullptr);
+    Target t = resolve(text(l, "company_id"), text(l, "line_id"));
+    if (!t.error.empty()) {
+      out.push_back({{"key", key}, {"error", t.error}});
+      continue;
+    }
+    out.push_back({{"key", key},
+                   {"quantity", t.active ? json(t.quantity) : json(nullptr)},
+                   {"ref", t.ref()}});
+  }
+  return out;
+}
+
+std::string Sink::line_name(const std::string& line) {
+  std::vector<json> items = client_.list("/procurement/catalog", "identifier=" + quote(line), 1);
+  if (items.empty()) return line;
+  std::string name = string_field(items.front(), "description");
+  return name.empty() ? line : name;
+}
+
+json Sink::apply_line(const json& l, bool& wrote) {
+  const json key = l.contains("key") ? l["key"] : json(nullptr);
+  const std::string company = text(l, "company_id");
+  const std::string line = text(l, "line_id");
+  if (!l.contains("quantity") || !l["quantity"].is_number() ||
+      !std::isfinite(l["quantity"].get<double>()) || l["quantity"].get<double>() < 0) {
+    return error_line(key, "quantity must be a non-negative number");
+  }
+  const double want = l["quantity"].get<double>();
+  const std::string date = l.value("effective_date", std::string());
+  if (!is_date(date)) return error_line(key, "effective_date '" + date + "' is not YYYY-MM-DD");
+
+  // Re-read what the PSA holds now; expected_quantity is never trusted.
+  Target t = resolve(company, line);
+  if (!t.error.empty()) return error_line(key, t.error);
+  json answer = {
+      {"key", key}, {"before", t.active ? json(t.quantity) : json(nullptr)}, {"ref", t.ref()}};
+  const std::string additions = "/finance/agreements/" + std::to_string(t.agreement) + "/additions";
+
+  if ((t.active && t.quantity == want) || (!t.active && want == 0)) {
+    answer["action"] = "none";
+    answer["after"] = t.active ? json(t.quantity) : json(nullptr);
+    return answer;
+  }
+  if (want == 0) {  // a cancellation, never a quantity of 0
+    const std::string id = std::to_string(id_of(*t.addition));
+    wrote = true;
+    client_.patch(
+        additions + "/" + id,
+        json::array(
+            {{{"op", "replace"}, {"path", "cancelledDate"}, {"value", date + "T00:00:00Z"}}}));
+    answer["action"] = "cancel";
+    answer["after"] = 0;
+    return answer;
+  }
+  if (t.active) {
+    const std::string id = std::to_string(id_of(*t.addition));
+    wrote = true;
+    client_.patch(additions + "/" + id,
+                  json::array({{{"op", "replace"}, {"path", "quantity"}, {"value", want}}}));
+    answer["action"] = "update";
+    answer["after"] = want;
+    return answer;
+  }
+  // Nothing owned (or only a cancelled one): create a new marked addition.
+  std::string name = l.contains("line_name") && l["line_name"].is_string()
+                         ? l["line_name"].get<std::string>()
+                         : line_name(line);
+  json body = {{"product", {{"identifier", line}}},
+               {"quantity", want},
+               {"billCustomer", "Billable"},
+               {"effectiveDate", date + "T00:00:00Z"},
+               {"invoiceDescription", "[" + settings_.marker + "] " + name}};
+  wrote = true;
+  json created = client_.post(additions, body);
+  const int64_t id = id_of(created);
+  if (id <= 0) {
+    return error_line(key,
+                      "ConnectWise answered the POST of the addition without an id; the "
+                      "next read adopts it by its marker");
+  }
+  record(company, line, t.agreement, id);  // before answering: the next run finds it
+  answer["action"] = "create";
+  answer["after"] = want;
+  answer["ref"] = std::to_string(t.agreement) + "/" + std::to_string(id);
+  return answer;
+}
+
+json Sink::apply(const json& lines) {
+  json out = json::array();
+  bool wrote = false;  // once something was written the call must answer, not fail
+  for (const json& l : lines) {
+    host_.throw_if_cancelled();
+    const json key = l.is_object() && l.contains("key") ? l["key"] : json(nullptr);
+    try {
+      out.push_back(apply_line(l, wrote));
+    } catch (const ApiError& e) {
+      if (!e.line_level() && !wrote) throw;
+      std::string message = e.line_level() && !e.cw_message().empty()
+                                ? "ConnectWise refused the line: HTTP " +
+                                      std::to_string(e.http_status()) + ", " + e.cw_message()
+                                : e.what();
+      host_.warn("line " + key.dump() + ": " + message);
+      out.push_back(error_line(key, message));
+    } catch (const meterbridge::Error& e) {
+      if (!wrote || e.status() == MB_E_CANCELLED) throw;
+      out.push_back(error_line(key, e.what()));
+    }
+  }
+  return out;
+}
+
+}  // namespace connectwise_manage

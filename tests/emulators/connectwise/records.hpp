@@ -1,0 +1,40 @@
+// Validation and normalisation of writable records (agreement additions, catalog items), shared
+// by the seed loader and the API. Errors carry the field for ConnectWise's errors[] entries.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "state.hpp"
+
+namespace cw_emu {
+
+struct FieldError {
+  std::string code;  // e.g. "InvalidField", "ObjectExists", "Required"
+  std::string field;
+  std::string message;
+};
+
+// Normalises "YYYY-MM-DD" / "YYYY-MM-DDT00:00:00Z" to "YYYY-MM-DDT00:00:00Z"; nullopt otherwise.
+std::optional<std::string> normalize_date(const nlohmann::json& v);
+
+// Validates `in` as a full addition of `agreement` and returns the stored object in `out`
+// (id/agreementId/_info are set by the caller). nullopt on success.
+std::optional<FieldError> build_addition(const Data& data, const nlohmann::json& agreement,
+                                         const nlohmann::json& in, nlohmann::json& out);
+
+// Validates `in` as a full catalog item (self_id: its own id on update, for uniqueness).
+std::optional<FieldError> build_catalog_item(const Data& data, const nlohmann::json& in,
+                                             long long self_id, nlohmann::json& out);
+
+// Applies a JSON-Patch-style array ([{op, path, value}]) to a copy of `target`.
+std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json& target);
+
+// Whether the agreement may take new additions (Active and not cancelled).
+bool agreement_open(const nlohmann::json& agreement);
+
+const nlohmann::json* find_by_id(const nlohmann::json& arr, long long id);
+
+}  // namespace cw_emu
