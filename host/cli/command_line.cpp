@@ -11,6 +11,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
+#include "cli/sandbox_command.hpp"
+#include "cli/sync_command.hpp"
 #include "services/logging.hpp"
 #include "store/sqlite_db.hpp"
 
@@ -39,6 +41,7 @@ void print_main_help(std::ostream& out) {
          " - MSP usage billing host\n\n"
          "Usage: meterbridge [global options] COMMAND [command options]\n\n"
          "Commands:\n"
+         "  sandbox          a full Sophos to ConnectWise run on demo data and API emulators\n"
          "  plugins list     list the plugins found in the plugin directories\n"
          "  plugins check    run the check of every enabled plugin instance\n"
          "  discover         store the customers, products and PSA companies the plugins know\n"
@@ -49,6 +52,7 @@ void print_main_help(std::ostream& out) {
          "  plan             what each company should be billed for a period, and why\n"
          "  report reconcile measured vs planned vs billed, with money, and what is unbilled\n"
          "  sync             write the plan into the PSA sinks (--dry-run to preview)\n"
+         "  send-now         sync at once, for every customer or one (--customer)\n"
          "  approve          release lines held for approval\n"
          "  journal          what was written, when, by which run, from which usage\n\n"
       << global_options_description()
@@ -171,7 +175,9 @@ int run_command_line(int argc, const char* const* argv) {
     if (command == "report") return run_report_command(context);
     if (command == "journal") return run_journal_command(context);
     if (command == "sync") return run_sync_command(context);
+    if (command == "send-now") return run_send_now_command(context);
     if (command == "approve") return run_approve_command(context);
+    if (command == "sandbox") return run_sandbox_command(context);
     if (command == "help") {
       print_main_help(std::cout);
       return kExitOk;
