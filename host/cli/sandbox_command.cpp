@@ -69,34 +69,41 @@ std::string endpoint_of(const std::string& method, const std::string& path) {
   return method + " " + std::regex_replace(path, id, "/{id}");
 }
 
-// Counts the calls each emulator answered since `seen` (per emulator), by endpoint.
+// Counts the calls each emulator answered since `seen` (per emulator), by endpoint. Writes
+// are the PSA's non-GET calls (the vendor's token POST writes nothing).
 struct CallCount {
   std::map<std::string, int> by_endpoint;
   int total = 0;
   int writes = 0;
 };
 
-CallCount calls_since(const std::vector<std::pair<std::string, std::string>>& emulators,
+struct EmulatorLog {
+  std::string name;
+  std::string url;
+  bool psa = false;
+};
+
+CallCount calls_since(const std::vector<EmulatorLog>& emulators,
                       std::map<std::string, size_t>& seen) {
   CallCount c;
-  for (const auto& [name, url] : emulators) {
-    json log = request_log(url);
-    for (size_t i = seen[name]; i < log.size(); ++i) {
+  for (const auto& e : emulators) {
+    json log = request_log(e.url);
+    for (size_t i = seen[e.name]; i < log.size(); ++i) {
       std::string method = log[i].value("method", "");
-      ++c.by_endpoint[name + "  " + endpoint_of(method, log[i].value("path", ""))];
+      ++c.by_endpoint[e.name + "  " + endpoint_of(method, log[i].value("path", ""))];
       ++c.total;
-      if (method != "GET" && method != "HEAD") ++c.writes;
+      if (e.psa && method != "GET" && method != "HEAD") ++c.writes;
     }
-    seen[name] = log.size();
+    seen[e.name] = log.size();
   }
   return c;
 }
 
 void print_calls(const std::string& title, const CallCount& c, std::chrono::milliseconds wall) {
   std::cout << "\n"
-            << title << ": " << c.total << " API call(s), " << c.writes << " write(s), wall time "
-            << std::fixed << std::setprecision(2) << static_cast<double>(wall.count()) / 1000.0
-            << " s\n";
+            << title << ": " << c.total << " API call(s), " << c.writes
+            << " PSA write(s), wall time " << std::fixed << std::setprecision(2)
+            << static_cast<double>(wall.count()) / 1000.0 << " s\n";
   TextTable t({"EMULATOR", "METHOD AND ENDPOINT", "CALLS"});
   for (const auto& [key, n] : c.by_endpoint) {
     auto cut = key.find("  ");
@@ -233,8 +240,8 @@ int run_sandbox(const po::variables_map& vm) {
   std::cout << "config               " << config.string() << "\n";
 
   Sandbox sb(config);
-  const std::vector<std::pair<std::string, std::string>> emulators = {{"sophos", sophos.url()},
-                                                                      {"connectwise", cw.url()}};
+  const std::vector<EmulatorLog> emulators = {{"sophos", sophos.url(), false},
+                                              {"connectwise", cw.url(), true}};
   std::map<std::string, size_t> seen;
   bool ok = sb.step({"plugins", "check"}).exit_code == 0;
   ok = sb.step({"discover"}).exit_code == 0 && ok;
@@ -261,17 +268,18 @@ int run_sandbox(const po::variables_map& vm) {
 
   std::cout << "\n";
   if (keep) {
+    const pid_t pids[] = {sophos.pid(), cw.pid()};
     sophos.release();
     cw.release();
-    std::cout << "The emulators keep running (pids " << sophos.pid() << ", " << cw.pid()
+    std::cout << "The emulators keep running (pids " << pids[0] << ", " << pids[1]
               << "). Try, for example:\n"
               << "  meterbridge --config " << config.string() << " plan --period " << period << "\n"
               << "  meterbridge --config " << config.string() << " map list\n"
               << "  meterbridge --config " << config.string() << " journal --period " << period
               << "\n"
               << "  curl " << cw.url() << "/_emulator/state      (what ConnectWise holds)\n"
-              << "Stop them with: kill " << sophos.pid() << " " << cw.pid() << "; remove "
-              << dir.string() << " when done.\n";
+              << "Stop them with: kill " << pids[0] << " " << pids[1] << "; remove " << dir.string()
+              << " when done.\n";
     return ok ? kExitOk : kExitFailure;
   }
   sophos.stop();

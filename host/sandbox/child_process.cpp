@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,24 +43,30 @@ EmulatorChild::EmulatorChild(const fs::path& exe, const fs::path& seed, const fs
                              bool detached)
     : name_(exe.filename().string()), log_(log_dir / (exe.filename().string() + ".log")) {
   const fs::path out_file = log_dir / (name_ + ".url");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  if (detached) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
   std::vector<std::string> args = {exe.string(), "--listen", "127.0.0.1:0", "--seed",
                                    seed.string()};
   auto argv = argv_of(args);
-  int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    pid_ = -1;
-    throw std::runtime_error("cannot start " + exe.string() + ": " + std::strerror(rc));
+  // fork + exec rather than posix_spawn: a child that is not detached asks the kernel to
+  // SIGTERM it when the sandbox dies, however it dies (Ctrl-C, a closed pipe, SIGKILL).
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("cannot start " + exe.string() + ": fork failed");
+  if (pid_ == 0) {
+    if (detached) {
+      setsid();
+    } else {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);  // the sandbox died before prctl took effect
+    }
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
   }
   // The first line of its stdout is the base URL; anything else means it did not come up.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -5,7 +5,7 @@
 
 using Catch::Contains;
 
-TEST_CASE("a duplicate id is refused, naming both manifests; the first one found is kept") {
+TEST_CASE("a duplicate id is refused, naming both manifests, the first one found is kept") {
   meterbridge::host::LoaderOptions options;
   options.pin_libraries = false;
   auto r =

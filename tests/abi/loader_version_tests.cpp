@@ -27,7 +27,7 @@ TEST_CASE("a plugin that needs a newer host minor is refused with both versions"
   CHECK(has_plugin(r, "fixture-ok"));
 }
 
-TEST_CASE("a plugin built against an older minor loads; its newer optional hooks are absent") {
+TEST_CASE("a plugin built against an older minor loads, its newer optional hooks are absent") {
   auto r = load_with_ok("older_minor");
   REQUIRE(r.refusals.empty());
   std::shared_ptr<meterbridge::host::PluginModule> older;

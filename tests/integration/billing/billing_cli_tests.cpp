@@ -95,7 +95,7 @@ TEST_CASE("collect rejects malformed rows with file and line and stores the rest
   CHECK(table.out.find("bad.csv:3") != std::string::npos);
 }
 
-TEST_CASE("map auto links exact normalised names only; suggest proposes and links nothing") {
+TEST_CASE("map auto links exact normalised names only, suggest proposes and links nothing") {
   BillingScenario s("billing-map");
   drop_october(s);
   REQUIRE(s.run({"collect", "--from", "2026-10-01", "--to", "2026-10-03"}).exit_code == 0);
@@ -214,7 +214,7 @@ TEST_CASE("per-company billing day and product selection override the global set
   CHECK(line_of(plan["lines"], "C1", "EDR")["quantity"] == 12);
 }
 
-TEST_CASE("sync writes the plan once; a second sync writes nothing; a change is one update") {
+TEST_CASE("sync writes the plan once, a second sync writes nothing, a change is one update") {
   BillingScenario s("billing-sync");
   drop_october(s);
   collect_and_map(s);

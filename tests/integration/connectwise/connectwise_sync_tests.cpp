@@ -100,7 +100,7 @@ json sync_lines(const json& report) {
 
 }  // namespace
 
-TEST_CASE("usage is synced into ConnectWise additions once; a change is one update") {
+TEST_CASE("usage is synced into ConnectWise additions once, a change is one update") {
   CwSetup s("cw-sync");
   s.usage(
       "2026-10-01,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
@@ -152,4 +152,42 @@ TEST_CASE("a wrong private key is a clear error naming the instance, never the k
   CHECK(r.exit_code == 1);
   CHECK((r.out + r.err).find("cw") != std::string::npos);
   CHECK((r.out + r.err).find(wrong) == std::string::npos);
+}
+
+TEST_CASE("sync collects the period's last day when missing, send-now takes one customer") {
+  CwSetup s("cw-send-now");
+  s.usage(
+      "2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
+      "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n");
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-2", "251"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
+
+  // Nothing collected yet: --no-collect and --dry-run plan an empty period and write nothing.
+  json none = s.run_json({"send-now", "--period", "2026-10", "--no-collect", "--dry-run"});
+  CHECK(sync_lines(none).empty());
+  CHECK(none["collected"].empty());
+
+  // send-now for one vendor customer collects the missing day, then writes that customer only.
+  json one = s.run_json({"send-now", "--period", "2026-10", "--customer", "t-1"});
+  REQUIRE(one["collected"].size() == 1);
+  CHECK(one["collected"][0]["date"] == "2026-10-31");
+  CHECK(one["collected"][0]["records"] == 2);
+  REQUIRE(sync_lines(one).size() == 1);
+  CHECK(sync_lines(one)[0]["company"] == "250");
+  CHECK(s.addition_of("EDR-SEAT", 500)["quantity"] == 12);
+  CHECK(s.addition_of("EDR-SEAT", 502).is_null());
+  CHECK(s.writes() == 1);
+
+  // The day is stored now: a full sync collects nothing and writes only the other company.
+  json all = s.run_json({"sync", "--period", "2026-10"});
+  CHECK(all["collected"].empty());
+  CHECK(all["writes"] == 1);
+  CHECK(s.addition_of("EDR-SEAT", 502)["quantity"] == 7);
+
+  auto unknown = s.run({"send-now", "--period", "2026-10", "--customer", "t-404"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("t-404") != std::string::npos);
+  CHECK(s.writes() == 2);
 }

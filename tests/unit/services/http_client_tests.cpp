@@ -96,7 +96,7 @@ TEST_CASE("a Retry-After beyond the allowed maximum is not waited for") {
   CHECK(rec.waits_ms.empty());
 }
 
-TEST_CASE("503 then 200 is retried for GET with growing backoff; attempts are bounded") {
+TEST_CASE("503 then 200 is retried for GET with growing backoff, attempts are bounded") {
   std::atomic<int> calls{0};
   LoopbackServer<> s;
   s.server().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {

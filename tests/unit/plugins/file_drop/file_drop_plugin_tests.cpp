@@ -214,7 +214,7 @@ TEST_CASE("plugin: collect answers only the requested date, sorted, from CSV and
   CHECK(bad.status == MB_E_INVALID_ARGUMENT);
 }
 
-TEST_CASE("plugin: each malformed row is rejected with file, line and reason; the rest stays") {
+TEST_CASE("plugin: each malformed row is rejected with file, line and reason, the rest stays") {
   Drop d;
   std::string f = d.dir.write("usage.csv", kHeader +                                       // 1
                                                row("2026-01-05", "ok1", "AV", "1") +       // 2
@@ -273,7 +273,7 @@ TEST_CASE("plugin: each malformed row is rejected with file, line and reason; th
   CHECK(b["rejected"].size() == 3);
 }
 
-TEST_CASE("plugin: a wrong header rejects that file whole; other files are still collected") {
+TEST_CASE("plugin: a wrong header rejects that file whole, other files are still collected") {
   Drop d;
   std::string bad =
       d.dir.write("a.csv", "date;customer_id;quantity\n" + row("2026-01-05", "c1", "AV", "1"));
@@ -291,7 +291,7 @@ TEST_CASE("plugin: a wrong header rejects that file whole; other files are still
   CHECK(d.collect_ok("2026-02-01")["rejected"].size() == 1);
 }
 
-TEST_CASE("plugin: JSON rejections name the record; invalid JSON is rejected whole") {
+TEST_CASE("plugin: JSON rejections name the record, invalid JSON is rejected whole") {
   Drop d;
   std::string good = d.dir.write("a.json", R"([
     {"date": "2026-01-05", "customer_id": "c1", "customer_name": "One", "sku": "AV",
@@ -350,7 +350,7 @@ TEST_CASE("plugin: a BOM and CRLF line endings are accepted") {
   CHECK(a["records"][1]["quantity"] == 3);
 }
 
-TEST_CASE("plugin: a conflicting duplicate is rejected naming the first; an identical one is not") {
+TEST_CASE("plugin: a conflicting duplicate is rejected naming the first, an identical one is not") {
   Drop d;
   std::string first = d.dir.write(
       "a.csv", kHeader + row("2026-01-05", "c1", "AV", "5") + row("2026-01-05", "c2", "AV", "1"));
@@ -381,7 +381,7 @@ TEST_CASE("plugin: a conflicting duplicate is rejected naming the first; an iden
   CHECK(b["records"].size() == 1);
 }
 
-TEST_CASE("plugin: only files holding the date are parsed; changed files are indexed again") {
+TEST_CASE("plugin: only files holding the date are parsed, changed files are indexed again") {
   Drop d;
   std::string day1 = d.dir.write("day1.csv", kHeader + row("2026-01-01", "c1", "AV", "1"));
   d.dir.write("day2.csv", kHeader + row("2026-01-02", "c1", "AV", "2"));
@@ -456,7 +456,7 @@ TEST_CASE("plugin: a file that cannot be read fails the whole collect as transie
   }
 }
 
-TEST_CASE("plugin: sub-directories are read only when recursive; hidden ones never") {
+TEST_CASE("plugin: sub-directories are read only when recursive, hidden ones never") {
   SECTION("flat") {
     Drop d;
     d.dir.write("top.csv", kHeader + row("2026-01-05", "c1", "AV", "1"));

@@ -1,0 +1,130 @@
+// `meterbridge sandbox` as the README's first command runs it: the real binary starts both API
+// emulators, walks discover, mapping, two syncs and the report, and stops what it started.
+#include <catch2/catch.hpp>
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "../cli/run_process.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> urls_in(const std::string& out) {
+  std::vector<std::string> urls;
+  std::regex re(R"(emulator-(?:sophos|connectwise) +(http://127\.0\.0\.1:\d+))");
+  for (std::sregex_iterator it(out.begin(), out.end(), re), end; it != end; ++it)
+    urls.push_back((*it)[1]);
+  return urls;
+}
+
+// "First sync: 484 API call(s), 80 PSA write(s), ..." -> {484, 80}
+std::pair<int, int> calls_of(const std::string& out, const std::string& title) {
+  std::smatch m;
+  std::regex re(title + R"(: (\d+) API call\(s\), (\d+) PSA write\(s\))");
+  REQUIRE(std::regex_search(out, m, re));
+  return {std::stoi(m[1]), std::stoi(m[2])};
+}
+
+json get_json(const std::string& url, const std::string& path) {
+  httplib::Client c(url);
+  auto res = c.Get(path.c_str());
+  REQUIRE(res);
+  return json::parse(res->body);
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox syncs Sophos usage into ConnectWise, then a second sync writes nothing") {
+  auto dir = fresh_dir("sandbox-run") / "demo";
+  auto r = run_meterbridge({"sandbox", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+
+  auto [first_calls, first_writes] = calls_of(r.out, "First sync");
+  auto [second_calls, second_writes] = calls_of(r.out, R"(Second sync \(usage unchanged\))");
+  CHECK(first_writes == 80);  // one addition per planned line of the 40 mapped companies
+  CHECK(second_writes == 0);
+  CHECK(second_calls > 0);  // it still read what ConnectWise holds
+  CHECK(second_calls < first_calls);
+  CHECK(r.out.find("31 linked by exact normalised name") != std::string::npos);
+  CHECK(r.out.find("9 customer(s) linked from suggestions") != std::string::npos);
+
+  // The emulators are gone: their ports refuse connections.
+  for (const auto& url : urls_in(r.out)) {
+    httplib::Client c(url);
+    c.set_connection_timeout(1);
+    CHECK_FALSE(c.Get("/_emulator/state"));
+  }
+
+  // The store stays in --dir: every planned line was billed exactly as planned, and the six
+  // tenants without a company and the unmapped SKU are reported as not billed.
+  const std::string config = (dir / "config.json").string();
+  auto report = run_meterbridge({"--config", config, "report", "reconcile", "--format", "json"});
+  REQUIRE(report.exit_code == 0);
+  json rep = json::parse(report.out);
+  REQUIRE(rep["lines"].size() == 80);
+  std::set<std::string> companies;
+  for (const auto& l : rep["lines"]) {
+    CHECK(l["billed"] == l["planned"]);
+    CHECK(l["difference"] == 0);
+    companies.insert(l["company"].get<std::string>());
+  }
+  CHECK(companies.size() == 40);
+  std::map<std::string, int> unbilled;
+  for (const auto& e : rep["unbilled"]) ++unbilled[e["kind"].get<std::string>()];
+  CHECK(unbilled["unmapped-customer"] > 0);
+  CHECK(unbilled["unmapped-product"] > 0);
+
+  // No secret is printed.
+  CHECK(r.out.find("sandbox-sophos-secret") == std::string::npos);
+  CHECK(r.out.find("SandboxPrivate") == std::string::npos);
+}
+
+TEST_CASE("sandbox --keep leaves the emulators serving what was synced") {
+  auto dir = fresh_dir("sandbox-keep") / "demo";
+  auto r = run_meterbridge({"sandbox", "--keep", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex(R"(pids (\d+), (\d+))")));
+  const pid_t pids[] = {std::stoi(m[1]), std::stoi(m[2])};
+  auto urls = urls_in(r.out);
+  REQUIRE(urls.size() == 2);
+
+  json state = get_json(urls[1], "/_emulator/state");
+  std::map<std::pair<int, std::string>, int> active;
+  for (const auto& a : state["additions"]) {
+    if (a["id"] == 9001) {
+      CHECK(a["quantity"] == 2);  // entered by hand: untouched
+      continue;
+    }
+    ++active[{a["agreementId"].get<int>(), a["product"]["identifier"].get<std::string>()}];
+  }
+  CHECK(active.size() == 80);
+  for (const auto& [key, n] : active) CHECK(n == 1);  // never a duplicate
+
+  // The kept config drives the kept emulators.
+  auto sync = run_meterbridge({"--config", (dir / "config.json").string(), "sync", "--dry-run"});
+  CHECK(sync.exit_code == 0);
+  for (pid_t pid : pids) CHECK(kill(pid, SIGTERM) == 0);
+}
+
+TEST_CASE("the sandbox says where it looked when an emulator is missing, and refuses a used dir") {
+  auto dir = fresh_dir("sandbox-missing");
+  auto r = run_meterbridge({"sandbox", "--emulators", dir.string()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("emulator-sophos not found in " + dir.string()) != std::string::npos);
+
+  write_file(dir / "used" / "something", "x");
+  auto used = run_meterbridge({"sandbox", "--dir", (dir / "used").string()});
+  CHECK(used.exit_code == 2);
+  CHECK(used.err.find("not empty") != std::string::npos);
+}
