@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-config=${2:-config/sandbox.json}
+config=${2:-config/demo.json}
 runs=${3:-10}
 exe="$build/bin/meterbridge"
 [ -x "$exe" ] || { echo "no $exe: build first (scripts/sandbox.sh)" >&2; exit 2; }
