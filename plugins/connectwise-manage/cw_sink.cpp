@@ -69,9 +69,57 @@ std::string Sink::Target::ref() const {
 Sink::Sink(meterbridge::Host host, Client& client, SinkSettings settings)
     : host_(host), client_(client), settings_(std::move(settings)) {}
 
-std::string Sink::agreement_conditions(const std::string& company_id) const {
-  return "company/id=" + company_id +
-         " and agreementStatus=\"Active\" and type/name=" + quote(settings_.agreement_type);
+std::string Sink::agreement_conditions(const std::vector<std::string>& company_ids) const {
+  std::string ids;
+  for (const auto& id : company_ids) ids += (ids.empty() ? "" : ",") + id;
+  return "company/id in (" + ids +
+         ") and agreementStatus=\"Active\" and type/name=" + quote(settings_.agreement_type);
+}
+
+void Sink::load_agreements(const json& lines) {
+  std::vector<std::string> wanted;
+  for (const json& l : lines) {
+    if (!l.is_object() || !l.contains("company_id") || !l["company_id"].is_string()) continue;
+    const std::string company = l["company_id"];
+    if (!is_numeric_id(company) || seen_.agreements.count(company)) continue;
+    seen_.agreements[company];  // known now, even with no agreement
+    wanted.push_back(company);
+  }
+  // 100 ids keep the URL far below the limits of ConnectWise's front end.
+  for (size_t i = 0; i < wanted.size(); i += 100) {
+    std::vector<std::string> chunk(
+        wanted.begin() + static_cast<std::ptrdiff_t>(i),
+        wanted.begin() + static_cast<std::ptrdiff_t>(std::min(wanted.size(), i + 100)));
+    for (json& a : client_.list("/finance/agreements", agreement_conditions(chunk))) {
+      const std::string company = a.contains("company") && a["company"].is_object()
+                                      ? std::to_string(a["company"].value("id", int64_t{0}))
+                                      : std::string();
+      auto it = seen_.agreements.find(company);
+      if (it != seen_.agreements.end()) it->second.push_back(std::move(a));
+    }
+  }
+}
+
+const std::vector<json>& Sink::agreements_of(const std::string& company) {
+  auto it = seen_.agreements.find(company);
+  if (it == seen_.agreements.end()) {
+    it = seen_.agreements
+             .emplace(company, client_.list("/finance/agreements", agreement_conditions({company})))
+             .first;
+  }
+  return it->second;
+}
+
+std::vector<json>& Sink::additions_of(int64_t agreement) {
+  auto it = seen_.additions.find(agreement);
+  if (it == seen_.additions.end()) {
+    it = seen_.additions
+             .emplace(agreement,
+                      client_.list(
+                          "/finance/agreements/" + std::to_string(agreement) + "/additions", ""))
+             .first;
+  }
+  return it->second;
 }
 
 bool Sink::marked(const json& addition) const {
@@ -84,13 +132,25 @@ void Sink::record(const std::string& company, const std::string& line, int64_t a
                   json{{"agreement", agreement}, {"addition", addition}}.dump());
 }
 
+void Sink::remember(int64_t agreement, const json& addition) {
+  if (id_of(addition) <= 0) return;
+  std::vector<json>& known = additions_of(agreement);
+  for (json& a : known) {
+    if (id_of(a) == id_of(addition)) {
+      a = addition;
+      return;
+    }
+  }
+  known.push_back(addition);
+}
+
 Sink::Target Sink::resolve(const std::string& company, const std::string& line) {
   Target t;
   if (!is_numeric_id(company)) {
     t.error = "company id '" + company + "' is not a ConnectWise company id (a number)";
     return t;
   }
-  std::vector<json> agreements = client_.list("/finance/agreements", agreement_conditions(company));
+  const std::vector<json>& agreements = agreements_of(company);
   if (agreements.empty()) {
     t.error = "no active '" + settings_.agreement_type + "' agreement for company " + company;
     return t;
@@ -103,7 +163,7 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
     return t;
   }
   t.agreement = id_of(agreements.front());
-  const std::string additions = "/finance/agreements/" + std::to_string(t.agreement) + "/additions";
+  const std::vector<json>& additions = additions_of(t.agreement);
 
   // The addition recorded in state, when it is still ours.
   std::optional<json> recorded;
@@ -111,9 +171,12 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
     json s = json::parse(*saved, nullptr, false);
     if (s.is_object() && s.value("agreement", int64_t{0}) == t.agreement &&
         s.value("addition", int64_t{0}) > 0) {
-      std::optional<json> found =
-          client_.get_optional(additions + "/" + std::to_string(s["addition"].get<int64_t>()));
-      if (found && product_identifier(*found) == line && marked(*found)) recorded = found;
+      for (const json& a : additions) {
+        if (id_of(a) == s["addition"].get<int64_t>() && product_identifier(a) == line &&
+            marked(a)) {
+          recorded = a;
+        }
+      }
     }
   }
   if (recorded && !cancelled(*recorded)) {
@@ -125,8 +188,8 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
   // No (active) recorded addition: adopt the single active marked one (after a crash or a lost
   // answer of a POST); an unmarked addition is never a candidate.
   std::vector<json> owned;
-  for (json& a : client_.list(additions, "product/identifier=" + quote(line))) {
-    if (product_identifier(a) == line && marked(a) && !cancelled(a)) owned.push_back(std::move(a));
+  for (const json& a : additions) {
+    if (product_identifier(a) == line && marked(a) && !cancelled(a)) owned.push_back(a);
   }
   if (owned.size() > 1) {
     std::string ids;
@@ -149,6 +212,8 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
 }
 
 json Sink::read(const json& lines) {
+  seen_ = Seen{};
+  load_agreements(lines);
   json out = json::array();
   for (const json& l : lines) {
     host_.throw_if_cancelled();
@@ -166,10 +231,11 @@ json Sink::read(const json& lines) {
 }
 
 std::string Sink::line_name(const std::string& line) {
+  auto it = seen_.line_names.find(line);
+  if (it != seen_.line_names.end()) return it->second;
   std::vector<json> items = client_.list("/procurement/catalog", "identifier=" + quote(line), 1);
-  if (items.empty()) return line;
-  std::string name = string_field(items.front(), "description");
-  return name.empty() ? line : name;
+  std::string name = items.empty() ? "" : string_field(items.front(), "description");
+  return seen_.line_names[line] = name.empty() ? line : name;
 }
 
 json Sink::apply_line(const json& l, bool& wrote) {
@@ -199,10 +265,10 @@ json Sink::apply_line(const json& l, bool& wrote) {
   if (want == 0) {  // a cancellation, never a quantity of 0
     const std::string id = std::to_string(id_of(*t.addition));
     wrote = true;
-    client_.patch(
-        additions + "/" + id,
-        json::array(
-            {{{"op", "replace"}, {"path", "cancelledDate"}, {"value", date + "T00:00:00Z"}}}));
+    remember(t.agreement,
+             client_.patch(additions + "/" + id, json::array({{{"op", "replace"},
+                                                               {"path", "cancelledDate"},
+                                                               {"value", date + "T00:00:00Z"}}})));
     answer["action"] = "cancel";
     answer["after"] = 0;
     return answer;
@@ -210,8 +276,10 @@ json Sink::apply_line(const json& l, bool& wrote) {
   if (t.active) {
     const std::string id = std::to_string(id_of(*t.addition));
     wrote = true;
-    client_.patch(additions + "/" + id,
-                  json::array({{{"op", "replace"}, {"path", "quantity"}, {"value", want}}}));
+    remember(
+        t.agreement,
+        client_.patch(additions + "/" + id,
+                      json::array({{{"op", "replace"}, {"path", "quantity"}, {"value", want}}})));
     answer["action"] = "update";
     answer["after"] = want;
     return answer;
@@ -227,6 +295,7 @@ json Sink::apply_line(const json& l, bool& wrote) {
                {"invoiceDescription", "[" + settings_.marker + "] " + name}};
   wrote = true;
   json created = client_.post(additions, body);
+  remember(t.agreement, created);
   const int64_t id = id_of(created);
   if (id <= 0) {
     return error_line(key,
@@ -241,6 +310,8 @@ json Sink::apply_line(const json& l, bool& wrote) {
 }
 
 json Sink::apply(const json& lines) {
+  seen_ = Seen{};
+  load_agreements(lines);
   json out = json::array();
   bool wrote = false;  // once something was written the call must answer, not fail
   for (const json& l : lines) {

@@ -4,13 +4,20 @@
 // invoiceDescription starts with "[<marker>]" and whose id it recorded in host state under
 // "addition/<company>/<line>" (or, with no state, the single active marked addition for the
 // product on the target agreement, which it then records). Unmarked additions are never touched.
+//
+// Calls: each read or apply starts from what ConnectWise holds at that moment, but reads each
+// thing once per call: the target agreements of all requested companies in one listing (chunks
+// of 100 ids), each target agreement's additions in one listing, each catalog name once. A sync
+// of N companies costs about N + 1 reads, not several per line.
 #pragma once
 
 #include "cw_client.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace connectwise_manage {
 
@@ -26,8 +33,8 @@ class Sink {
   json read(const json& lines);
   json apply(const json& lines);
 
-  // The conditions that find the active agreements of company_id of the configured type.
-  std::string agreement_conditions(const std::string& company_id) const;
+  // The conditions that find the active agreements of the configured type of these companies.
+  std::string agreement_conditions(const std::vector<std::string>& company_ids) const;
 
  private:
   // What the PSA holds for one requested line.
@@ -40,6 +47,19 @@ class Sink {
     std::string ref() const;
   };
 
+  // What one read or apply has seen of ConnectWise; empty at the start of each.
+  struct Seen {
+    std::map<std::string, std::vector<json>> agreements;  // company id -> its target agreements
+    std::map<int64_t, std::vector<json>> additions;       // agreement id -> all its additions
+    std::map<std::string, std::string> line_names;        // catalog identifier -> description
+  };
+
+  // Lists the target agreements of every numeric company id among lines, in few calls.
+  void load_agreements(const json& lines);
+  const std::vector<json>& agreements_of(const std::string& company);
+  std::vector<json>& additions_of(int64_t agreement);
+  // Keeps what a write answered, so later lines of the same call see it.
+  void remember(int64_t agreement, const json& addition);
   Target resolve(const std::string& company, const std::string& line);
   bool marked(const json& addition) const;
   void record(const std::string& company, const std::string& line, int64_t agreement,
@@ -50,6 +70,7 @@ class Sink {
   meterbridge::Host host_;
   Client& client_;
   SinkSettings settings_;
+  Seen seen_;
 };
 
 }  // namespace connectwise_manage

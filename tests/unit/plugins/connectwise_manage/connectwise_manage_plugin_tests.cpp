@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -180,14 +182,19 @@ struct Emulator {
       return respond(404, {{"code", "NotFound"}, {"message", "company not found"}});
     }
     if (path == "/finance/agreements") {
+      // The sink asks for many companies at once ("in"), the agreements op for one ("=").
       static const std::regex active(
-          "company/id=(\\d+) and agreementStatus=\"Active\" and type/name=\"Managed Service\"");
+          "company/id in \\(([\\d,]+)\\) and agreementStatus=\"Active\" and "
+          "type/name=\"Managed Service\"");
       static const std::regex all("company/id=(\\d+)");
-      std::vector<json> hits;
+      std::set<int> ids;
       bool only_active = std::regex_match(cond, m, active);
       if (!only_active) REQUIRE(std::regex_match(cond, m, all));
+      std::stringstream list(m[1].str());
+      for (std::string id; std::getline(list, id, ',');) ids.insert(std::stoi(id));
+      std::vector<json> hits;
       for (const json& a : agreements) {
-        if (a["company"]["id"] != std::stoi(m[1].str())) continue;
+        if (!ids.count(a["company"]["id"].get<int>())) continue;
         if (only_active &&
             (a["agreementStatus"] != "Active" || a["type"]["name"] != "Managed Service"))
           continue;
@@ -215,13 +222,8 @@ struct Emulator {
         list.push_back(a);
         return respond(201, a);
       }
-      static const std::regex product("product/identifier=\"(.*)\"");
-      REQUIRE(std::regex_match(cond, m, product));
-      std::vector<json> hits;
-      for (const json& a : list) {
-        if (a["product"]["identifier"] == m[1].str()) hits.push_back(a);
-      }
-      return page(path, q, hits);
+      REQUIRE(cond.empty());  // the sink lists an agreement's additions whole
+      return page(path, q, list);
     }
     if (path == "/procurement/catalog" && r.method == "POST") {
       json p = json::parse(r.body);
