@@ -8,6 +8,7 @@
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/psa_sink_command.hpp"
 #include "cli/text_table.hpp"
 
 namespace meterbridge::host {
@@ -23,10 +24,16 @@ int run_psa_command(CommandContext& context) {
         << "Usage: meterbridge psa SUBCOMMAND\n\n"
            "  psa list [--format table|json]                  PSA companies and lines known\n"
            "  psa add-company ID NAME [--psa PSA]             enter a company by hand\n"
-           "  psa add-line ID NAME [--unit-price P] [--psa PSA]  enter a line (product) by hand\n\n"
+           "  psa add-line ID NAME [--unit-price P] [--psa PSA]  enter a line (product) by hand\n"
+           "  psa verify COMPANY_ID                           does the company exist in the PSA\n"
+           "  psa agreements COMPANY_ID                       its agreements, and the Default\n"
+           "  psa catalog search|add|edit ...                 the PSA's product catalog\n\n"
            "Sinks report their companies and lines through `meterbridge discover`; entries by\n"
            "hand use the PSA name 'manual' unless --psa names a sink instance.\n";
     return sub.empty() ? kExitUsage : kExitOk;
+  }
+  if (is_psa_sink_subcommand(sub)) {
+    return guarded([&] { return run_psa_sink_command(context, sub, rest); });
   }
   return guarded([&] {
     po::options_description options("Options of `meterbridge psa " + sub + "`");

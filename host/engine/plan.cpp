@@ -88,7 +88,8 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
   };
 
   std::map<std::string, LineBuild> lines;
-  std::set<std::string> billed_sources;
+  std::set<std::string> billed_sources;   // billed with daily tracking: every day counts
+  std::set<std::string> monthly_sources;  // monthly only: one collection per month suffices
   for (const store::SeriesUsage& s : store.usage().usage_between(lo, hi)) {
     const std::string ckey = join_key({s.source, s.customer_id});
     const auto cm = customers.find(ckey);
@@ -201,7 +202,7 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
         s.metric,          result.quantity,       result.days_with_data, values.front().day,
         values.back().day, result.determining_day};
     b.line.sources.push_back(std::move(src));
-    billed_sources.insert(s.source);
+    (tracking == Tracking::monthly ? monthly_sources : billed_sources).insert(s.source);
   }
 
   for (auto& [key, b] : lines) {
@@ -248,6 +249,29 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
                   (expected - collected.size() > 10 ? ", ..." : "") + ")";
       plan.exceptions.push_back(ex);
     }
+  }
+  // A source billed monthly (Sophos answers a whole month at once) needs one collection in
+  // each month the period has reached so far.
+  for (const std::string& source : monthly_sources) {
+    if (billed_sources.count(source)) continue;  // already checked day by day
+    Day last = std::min(hi, today);
+    if (last < lo) continue;
+    auto collected = store.usage().collected_days(source, lo, last);
+    std::set<std::string> have, missing;
+    for (Day d : collected) have.insert(format_year_month(year_month_of(d)));
+    for (Day d = lo; d <= last; ++d) {
+      std::string month = format_year_month(year_month_of(d));
+      if (!have.count(month)) missing.insert(month);
+    }
+    if (missing.empty()) continue;
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    PlanException ex;
+    ex.kind = "missing-days";
+    ex.source = source;
+    ex.quantity = static_cast<double>(missing.size());
+    ex.reason = "no collection in " + list + " (the source is billed by month)";
+    plan.exceptions.push_back(ex);
   }
   return plan;
 }

@@ -191,3 +191,45 @@ TEST_CASE("sync collects the period's last day when missing, send-now takes one 
   CHECK(unknown.err.find("t-404") != std::string::npos);
   CHECK(s.writes() == 2);
 }
+
+TEST_CASE("psa verify, agreements and catalog ask ConnectWise through the sink") {
+  CwSetup s("cw-psa-ops");
+  auto ok = s.run({"psa", "verify", "250"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("Acme Manufacturing Inc.") != std::string::npos);
+  auto missing = s.run({"psa", "verify", "9999"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.out.find("does not exist") != std::string::npos);
+
+  json acme = s.run_json({"psa", "agreements", "250"});
+  std::map<int, bool> is_default;
+  for (const auto& a : acme["agreements"]) is_default[a["id"]] = a["default"];
+  CHECK(is_default == std::map<int, bool>{{500, true}, {501, false}});  // 501 is Block Time
+  json cedar = s.run_json({"psa", "agreements", "252"});  // two Managed Service: no default
+  REQUIRE(cedar["agreements"].size() == 2);
+  for (const auto& a : cedar["agreements"]) CHECK(a["default"] == false);
+
+  json found = s.run_json({"psa", "catalog", "search", "edr"});
+  REQUIRE(found["items"].size() == 1);
+  CHECK(found["items"][0]["identifier"] == "EDR-SEAT");
+  CHECK(s.run({"psa", "catalog", "search", "e"}).exit_code == 2);  // two characters at least
+
+  const int writes = s.writes();
+  json added = s.run_json({"psa", "catalog", "add", "PHISH-USER", "Phishing simulation", "--price",
+                           "1.5", "--set", "subcategory={\"id\": 6}", "--set", "type={\"id\": 4}"});
+  CHECK(added["identifier"] == "PHISH-USER");
+  auto dup = s.run({"psa", "catalog", "add", "PHISH-USER", "Again", "--price", "1", "--set",
+                    "subcategory={\"id\": 6}", "--set", "type={\"id\": 4}"});
+  CHECK(dup.exit_code == 2);
+  CHECK(dup.err.find("already exists") != std::string::npos);
+  json edited = s.run_json(
+      {"psa", "catalog", "edit", std::to_string(added["id"].get<int>()), "--price", "1.75"});
+  CHECK(edited["price"] == 1.75);
+  CHECK(s.writes() == writes + 3);  // the refused POST was sent once and answered 400
+  bool seen = false;
+  const json state = s.emulator_get("/_emulator/state");
+  for (const auto& item : state["catalog"]) {
+    if (item["identifier"] == "PHISH-USER") seen = item["price"] == 1.75;
+  }
+  CHECK(seen);
+}

@@ -145,6 +145,24 @@ TEST_CASE("days not collected are reported and a running period is marked incomp
   CHECK(p.exceptions[0].reason.find("2026-10-02") != std::string::npos);
 }
 
+TEST_CASE("a source billed by month needs one collection per month, not one per day") {
+  EngineFixture f("missing-monthly");
+  f.usage("src", "2026-10-20", {{"a", "EP", 7}});
+  f.map_customer("src", "a", "C1");
+  f.map_product("src", "EP", "EDR", "last", 0, "monthly");
+  Plan p = build_plan(*f.store, kOctober, kLater);
+  REQUIRE(p.lines.size() == 1);
+  CHECK(p.lines[0].quantity == 7);
+  CHECK(p.exceptions.empty());  // one collection in October is the whole month
+
+  // With a billing day of 15, the period spans Oct 15 - Nov 14: November is missing.
+  f.store->mapping().set_setting("billing_day", "15");
+  p = build_plan(*f.store, kOctober, kLater);
+  REQUIRE(p.exceptions.size() == 1);
+  CHECK(p.exceptions[0].kind == "missing-days");
+  CHECK(p.exceptions[0].reason == "no collection in 2026-11 (the source is billed by month)");
+}
+
 TEST_CASE("a global billing day moves the period and clamps in short months") {
   EngineFixture f("billing-day");
   f.usage("src", "2026-02-27", {{"a", "EP", 3}});
