@@ -269,14 +269,15 @@ int run_sandbox(const po::variables_map& vm) {
   std::cout << "\n";
   if (keep) {
     const pid_t pids[] = {sophos.pid(), cw.pid()};
+    const std::string mb = (exe_dir / "meterbridge").string() + " --config " + config.string();
     sophos.release();
     cw.release();
     std::cout << "The emulators keep running (pids " << pids[0] << ", " << pids[1]
               << "). Try, for example:\n"
-              << "  meterbridge --config " << config.string() << " plan --period " << period << "\n"
-              << "  meterbridge --config " << config.string() << " map list\n"
-              << "  meterbridge --config " << config.string() << " journal --period " << period
-              << "\n"
+              << "  " << mb << " plan --period " << period << "\n"
+              << "  " << mb << " map list\n"
+              << "  " << mb << " psa agreements 19001\n"
+              << "  " << mb << " journal --period " << period << "\n"
               << "  curl " << cw.url() << "/_emulator/state      (what ConnectWise holds)\n"
               << "Stop them with: kill " << pids[0] << " " << pids[1] << "; remove " << dir.string()
               << " when done.\n";
