@@ -40,11 +40,13 @@ void usage_error(const std::string& message) {
   throw po::error(message);
 }
 
-std::unique_ptr<store::BillingStore> open_store(CommandContext& context) {
+std::filesystem::path store_path(CommandContext& context) {
   const Config& c = context.config_or_defaults();
-  std::filesystem::path file =
-      c.store_file.empty() ? context.data_dir() / "billing.sqlite3" : c.store_file;
-  return std::make_unique<store::BillingStore>(file);
+  return c.store_file.empty() ? context.data_dir() / "billing.sqlite3" : c.store_file;
+}
+
+std::unique_ptr<store::BillingStore> open_store(CommandContext& context) {
+  return std::make_unique<store::BillingStore>(store_path(context));
 }
 
 engine::Day operator_today(CommandContext& context) {

@@ -30,6 +30,7 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
 std::string format_value(const ParsedOptions& p, const std::vector<std::string>& allowed);
 
 // The billing store: the config's "store", else <data dir>/billing.sqlite3.
+std::filesystem::path store_path(CommandContext& context);
 std::unique_ptr<store::BillingStore> open_store(CommandContext& context);
 
 // Today in the config's time zone.

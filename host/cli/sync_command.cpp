@@ -11,6 +11,7 @@
 #include "engine/plan.hpp"
 #include "engine/sink_sync.hpp"
 #include "runtime/collector.hpp"
+#include "store/run_lock.hpp"
 
 namespace meterbridge::host {
 namespace po = boost::program_options;
@@ -88,6 +89,16 @@ void keep_customer(engine::Plan& plan, const std::string& customer) {
 
 int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest& request) {
   const Config& config = context.config();
+  // One writing sync per store at a time; a dry run writes nothing and needs no lock.
+  std::optional<store::RunLock> lock;
+  if (!request.dry_run) {
+    try {
+      lock.emplace(store_path(context), "meterbridge " + request.command);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "meterbridge " << request.command << ": " << e.what() << '\n';
+      return kExitFailure;
+    }
+  }
   auto store = open_store(context);
   const engine::Day today = operator_today(context);
   const engine::YearMonth period = period_value(p, context, *store);

@@ -2,7 +2,10 @@
 // synced by the real host into emulator-connectwise over loopback HTTP.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -232,4 +235,29 @@ TEST_CASE("psa verify, agreements and catalog ask ConnectWise through the sink")
     if (item["identifier"] == "PHISH-USER") seen = item["price"] == 1.75;
   }
   CHECK(seen);
+}
+
+TEST_CASE("a second sync on the same store is refused while one runs") {
+  CwSetup s("cw-lock");
+  s.usage("2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n");
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
+
+  // Hold the lock as a running sync would.
+  const auto lock_file = s.dir / "data" / "billing.sqlite3.lock";
+  int fd = open(lock_file.c_str(), O_RDWR | O_CREAT, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(flock(fd, LOCK_EX) == 0);
+  const std::string note = "pid 4242 (meterbridge sync)\n";
+  REQUIRE(write(fd, note.data(), note.size()) == static_cast<ssize_t>(note.size()));
+  auto busy = s.run({"send-now", "--period", "2026-10"});
+  CHECK(busy.exit_code == 1);
+  CHECK(busy.err.find("being synced by pid 4242 (meterbridge sync)") != std::string::npos);
+  CHECK(s.writes() == 0);
+  CHECK(s.run({"sync", "--period", "2026-10", "--dry-run"}).exit_code == 0);  // reads only
+
+  close(fd);  // the "other sync" ends
+  CHECK(s.run({"sync", "--period", "2026-10"}).exit_code == 0);
+  CHECK(s.writes() == 1);
 }
