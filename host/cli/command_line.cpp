@@ -44,6 +44,7 @@ void print_main_help(std::ostream& out) {
          "  sandbox          a full Sophos to ConnectWise run on demo data and API emulators\n"
          "  plugins list     list the plugins found in the plugin directories\n"
          "  plugins check    run the check of every enabled plugin instance\n"
+         "  plugins call     run one operation of a plugin instance (its extra operations)\n"
          "  discover         store the customers, products and PSA companies the plugins know\n"
          "  collect          store a day's usage from every enabled source\n"
          "  psa              PSA companies and lines (list, add by hand)\n"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "cli/plugin_call_command.hpp"
 #include "cli/text_table.hpp"
 #include "runtime/plugin_host.hpp"
 
@@ -205,17 +206,19 @@ int plugins_check(CommandContext& context) {
 int run_plugins_command(CommandContext& context) {
   const auto& args = context.args();
   if (args.empty() || args.front() == "--help" || args.front() == "-h") {
-    std::cout << "Usage: meterbridge plugins list|check [options]\n\n"
+    std::cout << "Usage: meterbridge plugins list|check|call [options]\n\n"
                  "  list     list the plugins found in the plugin directories\n"
-                 "  check    run the check of every enabled plugin instance\n\n"
+                 "  check    run the check of every enabled plugin instance\n"
+                 "  call     run one operation of a plugin instance (INSTANCE OP [--request])\n\n"
                  "Run `meterbridge plugins list --help` or `meterbridge plugins check --help`.\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
   CommandContext sub(context.global(), std::vector<std::string>(args.begin() + 1, args.end()));
   if (args.front() == "list") return plugins_list(sub);
   if (args.front() == "check") return plugins_check(sub);
+  if (args.front() == "call") return run_plugin_call_command(sub);
   std::cerr << "meterbridge plugins: unknown subcommand '" << args.front()
-            << "' (expected list or check)\n";
+            << "' (expected list, check or call)\n";
   return kExitUsage;
 }
 

@@ -164,10 +164,28 @@ json sophos_seed(engine::YearMonth month) {
   static const char* const regions[] = {"eu01", "eu02", "us01", "us03", "ca01"};
   json tenants = json::array();
   for (size_t i = 0; i < std::size(kCustomers); ++i) {
+    // Each tenant holds usage licences for what it uses: `plugins call sophos licenses`.
+    json licenses = json::array();
+    for (size_t s = 0; s < std::size(kSkus); ++s) {
+      const int64_t used = seats(i, s, false);
+      if (used == 0) continue;
+      licenses.push_back({{"id", tenant_id(i).substr(0, 24) + "0000000" + std::to_string(s)},
+                          {"licenseIdentifier",
+                           std::string(kSkus[s].code) + "-" + std::to_string(100000 + i * 10 + s)},
+                          {"product", {{"code", kSkus[s].code}}},
+                          {"startDate", "2025-01-01"},
+                          {"endDate", "2027-12-31"},
+                          {"perpetual", false},
+                          {"type", "usage"},
+                          {"unlimited", false},
+                          {"quantity", (used + 9) / 10 * 10},
+                          {"usage", {{"current", {{"count", used}}}}}});
+    }
     tenants.push_back({{"id", tenant_id(i)},
                        {"name", kCustomers[i].tenant},
                        {"dataRegion", regions[i % std::size(regions)]},
-                       {"billingType", "usage"}});
+                       {"billingType", "usage"},
+                       {"licenses", licenses}});
   }
   const engine::YearMonth before = engine::previous_month(month);
   return {{"partner", {{"id", "3f6b2a10-8c4d-4e5f-a1b2-c3d4e5f60718"}, {"name", "Northwind MSP"}}},

@@ -178,6 +178,8 @@ HttpOutcome HttpClient::perform(const json& request,
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    char curl_detail[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_detail);
     // Proxies: libcurl reads http_proxy, https_proxy and no_proxy itself; nothing here overrides
     // them.
 
@@ -208,6 +210,16 @@ HttpOutcome HttpClient::perform(const json& request,
         }
       }
       last_error = "HTTP " + std::to_string(code);
+    } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+      // A certificate that does not verify will not verify on a retry either: the operator has
+      // to act (a private CA, a wrong site URL, an intercepting proxy).
+      const std::string detail = curl_detail[0] ? curl_detail : curl_easy_strerror(rc);
+      const std::string hint =
+          rc == CURLE_SSL_CACERT_BADFILE
+              ? "check that http.ca_file names a readable PEM CA bundle"
+              : "the server's certificate is not trusted: if a private CA signs it, set "
+                "http.ca_file to that CA's certificate; check the URL";
+      return {MB_E_CONFIG, {}, where + ": TLS: " + detail + "; " + hint};
     } else {
       last_error = curl_easy_strerror(rc);
       if (!idempotent(method) && !request.value("retry_unsafe", false)) {

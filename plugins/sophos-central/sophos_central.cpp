@@ -196,6 +196,44 @@ class SophosCentralSource : public meterbridge::SourcePlugin {
     return true;
   }
 
+  // Extra operation "licenses" {"tenant_id"}: what a tenant holds next to what it uses, for an
+  // operator checking a bill (term licences, trials, quantities over the licensed count).
+  json invoke(const std::string& op, const json& request) override {
+    if (op != "licenses") return meterbridge::SourcePlugin::invoke(op, request);
+    if (!request.is_object() || !request.contains("tenant_id") ||
+        !request["tenant_id"].is_string() || request["tenant_id"].get<std::string>().empty()) {
+      throw meterbridge::Error(MB_E_INVALID_ARGUMENT, "licenses needs a string 'tenant_id'");
+    }
+    std::optional<Tenant> t = client_.tenant(request["tenant_id"].get<std::string>());
+    if (!t) {
+      throw meterbridge::Error(MB_E_NOT_FOUND, "Sophos Central has no tenant '" +
+                                                   request["tenant_id"].get<std::string>() +
+                                                   "' under this partner");
+    }
+    json list = json::array();
+    for (const json& l : client_.licenses(*t)) {
+      if (!l.is_object()) continue;
+      json used = nullptr;
+      if (l.contains("usage") && l["usage"].is_object() && l["usage"].contains("current") &&
+          l["usage"]["current"].is_object() && l["usage"]["current"].contains("count")) {
+        used = l["usage"]["current"]["count"];
+      }
+      json product = l.contains("product") && l["product"].is_object()
+                         ? l["product"].value("code", json(nullptr))
+                         : json(nullptr);
+      list.push_back({{"license", l.value("licenseIdentifier", json(nullptr))},
+                      {"product", product},
+                      {"type", l.value("type", json(nullptr))},
+                      {"quantity", l.value("quantity", json(nullptr))},
+                      {"used", used},
+                      {"unlimited", l.value("unlimited", false)},
+                      {"start", l.value("startDate", json(nullptr))},
+                      {"end", l.value("endDate", json(nullptr))},
+                      {"perpetual", l.value("perpetual", false)}});
+    }
+    return {{"tenant", {{"id", t->id}, {"name", t->display_name()}}}, {"licenses", list}};
+  }
+
   json collect(const std::string& date) override {
     meterbridge::UsageWriter writer;
     collect_into(date, writer);

@@ -179,7 +179,8 @@ const std::string& Client::access_token() {
   return token_;
 }
 
-Client::Response Client::get(const std::string& url, bool partner_header, bool allow_404) {
+Client::Response Client::get(const std::string& url, bool partner_header, bool allow_404,
+                             const std::string& tenant_id) {
   const std::string what = "GET " + url_path(url);
   const std::string partner = partner_header ? partner_id() : std::string();
   for (int attempt = 0;; ++attempt) {
@@ -189,6 +190,7 @@ Client::Response Client::get(const std::string& url, bool partner_header, bool a
     request.headers = {{"Authorization", "Bearer " + access_token()},
                        {"Accept", "application/json"}};
     if (partner_header) request.headers["X-Partner-ID"] = partner;
+    if (!tenant_id.empty()) request.headers["X-Tenant-ID"] = tenant_id;
     host_.trace(what);
     HttpResponse r = host_.http(request);
     if (r.status == 401 && attempt == 0) {
@@ -245,6 +247,32 @@ TenantPage Client::tenants_page(int64_t page) {
     out.total_items = integer_field(body["pages"], "items");
   }
   return out;
+}
+
+std::optional<Tenant> Client::tenant(const std::string& id) {
+  const std::string url = settings_.api_url + "/partner/v1/tenants/" + percent_encode(id);
+  Response r = get(url, true, true);
+  if (r.status == 404) return std::nullopt;
+  Tenant t;
+  t.id = string_field(r.body, "id");
+  t.name = string_field(r.body, "name");
+  t.show_as = string_field(r.body, "showAs");
+  t.api_host = string_field(r.body, "apiHost");
+  if (t.id.empty() || t.api_host.empty()) {
+    throw meterbridge::transient_error("Sophos Central answered GET " + url_path(url) +
+                                       " without the tenant's id or apiHost");
+  }
+  return t;
+}
+
+json Client::licenses(const Tenant& tenant) {
+  const std::string url = tenant.api_host + "/licenses/v1/licenses";
+  json body = get(url, false, false, tenant.id).body;
+  if (!body.is_object() || !body.contains("licenses") || !body["licenses"].is_array()) {
+    throw meterbridge::transient_error("Sophos Central answered GET " + url_path(url) +
+                                       " without a 'licenses' array");
+  }
+  return body["licenses"];
 }
 
 std::vector<Tenant> Client::tenants() {

@@ -64,6 +64,10 @@ class Client {
   // Every tenant, following the pages until pages.total.
   std::vector<Tenant> tenants();
 
+  // One tenant by id (its regional apiHost included); nullopt when Sophos does not know it.
+  std::optional<Tenant> tenant(const std::string& id);
+  // The licences of a tenant, from its regional host ("licenses" of /licenses/v1/licenses).
+  json licenses(const Tenant& tenant);
   // Calls each(item) for every item of the billing usage of year/month, following pageFromKey.
   // false when Sophos has no data for that month (HTTP 404 on the first page).
   bool usage(int year, int month, const std::function<void(const json& item)>& each);
@@ -81,7 +85,9 @@ class Client {
   void fetch_token();
   // GET url with the bearer token (and X-Partner-ID when partner_header), re-authenticating once
   // on 401. Classifies every non-2xx status as an Error, except 404 when allow_404.
-  Response get(const std::string& url, bool partner_header, bool allow_404);
+  // tenant_id, when set, goes in X-Tenant-ID (tenant-level calls on the regional host).
+  Response get(const std::string& url, bool partner_header, bool allow_404,
+               const std::string& tenant_id = "");
 
   meterbridge::Host host_;
   ClientSettings settings_;

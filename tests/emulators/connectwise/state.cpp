@@ -181,54 +181,6 @@ State::State(Seed seed, std::string base_url)
   }
 }
 
-void State::add_fault(const Fault& fault) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  faults_.push_back(fault);
-}
-
-std::optional<Fault> State::take_fault(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (path.compare(0, it->path_prefix.size(), it->path_prefix) != 0) continue;
-    Fault f = *it;
-    if (--it->remaining <= 0) faults_.erase(it);
-    return f;
-  }
-  return std::nullopt;
-}
-
-nlohmann::json State::faults_json() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& f : faults_)
-    out.push_back({{"path_prefix", f.path_prefix},
-                   {"kind", f.kind},
-                   {"count", f.remaining},
-                   {"retry_after", f.retry_after},
-                   {"delay_ms", f.delay_ms}});
-  return out;
-}
-
-void State::clear_faults() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  faults_.clear();
-}
-
-void State::log_request(nlohmann::json entry) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  log_.push_back(std::move(entry));
-}
-
-nlohmann::json State::log_json() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return log_;
-}
-
-void State::clear_log() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  log_ = nlohmann::json::array();
-}
-
 nlohmann::json State::state_json() {
   nlohmann::json out = {{"base_url", base_url_},
                         {"company_id", seed_.company_id},
@@ -241,10 +193,7 @@ nlohmann::json State::state_json() {
     out["catalog"] = data_.catalog;
     out["additions"] = data_.additions;
   }
-  out["faults"] = faults_json();
-  std::lock_guard<std::mutex> lock(mutex_);
-  out["requests_logged"] = log_.size();
-  return out;
+  return out;  // the fault control adds faults and requests_logged
 }
 
 }  // namespace cw_emu

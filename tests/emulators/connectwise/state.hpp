@@ -1,5 +1,6 @@
 // In-memory state of the ConnectWise PSA emulator: credentials, companies, agreements, agreement
-// types, catalog items and agreement additions (mutable), pending faults and the request log.
+// types, catalog items and agreement additions (mutable). Faults and the request log live in the
+// shared fault control (../common/fault_control.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -39,14 +40,6 @@ std::string now_iso8601();  // "2026-11-25T17:00:00Z"
 std::string today();        // "2026-11-25" (UTC)
 std::string base64(const std::string& in);
 
-struct Fault {
-  std::string path_prefix;
-  std::string kind;  // "429", "500", "slow", "malformed", "drop"
-  int remaining = 1;
-  int retry_after = 1;
-  int delay_ms = 1000;
-};
-
 class State {
  public:
   // Throws std::runtime_error when seeded additions do not validate.
@@ -57,15 +50,6 @@ class State {
   std::mutex& data_mutex() { return data_mutex_; }
   Data& data() { return data_; }  // lock data_mutex() first
 
-  void add_fault(const Fault& fault);
-  std::optional<Fault> take_fault(const std::string& path);
-  nlohmann::json faults_json();
-  void clear_faults();
-
-  void log_request(nlohmann::json entry);
-  nlohmann::json log_json();
-  void clear_log();
-
   nlohmann::json state_json();
 
  private:
@@ -73,9 +57,6 @@ class State {
   const std::string base_url_;
   std::mutex data_mutex_;
   Data data_;
-  std::mutex mutex_;
-  std::vector<Fault> faults_;
-  nlohmann::json log_ = nlohmann::json::array();
 };
 
 }  // namespace cw_emu

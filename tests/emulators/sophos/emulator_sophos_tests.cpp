@@ -1,6 +1,7 @@
 // Starts the emulator-sophos executable and talks real HTTP(S) to it with cpp-httplib.
 #include <catch2/catch.hpp>
 
+#include "../../test_pki.hpp"
 #include "../emulator_process.hpp"
 
 #include <httplib.h>
@@ -358,30 +359,8 @@ TEST_CASE("request log redacts the Authorization value, state, clearing") {
   CHECK(json::parse(cli.Get("/_emulator/requests")->body).empty());
 }
 
-namespace {
-
-// A throwaway CA and a server certificate for 127.0.0.1 signed by it, with the openssl CLI
-// (as in tests/unit/services/http_tls_tests.cpp).
-fs::path make_pki() {
-  auto dir = fs::temp_directory_path() / ("mb-emu-sophos-tls-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const std::string script =
-      "cd '" + dir.string() +
-      "' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "
-      "'/CN=emulator test CA' >/dev/null 2>&1 && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "
-      "'/CN=127.0.0.1' >/dev/null 2>&1 && "
-      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
-      "-days 2 -extfile ext.cnf >/dev/null 2>&1";
-  REQUIRE(std::system(script.c_str()) == 0);
-  return dir;
-}
-
-}  // namespace
-
 TEST_CASE("TLS: trusted with the test CA, refused without it") {
-  auto pki = make_pki();
+  auto pki = make_test_pki("emulator");
   Emulator emu(
       {"--tls-cert", (pki / "server.pem").string(), "--tls-key", (pki / "server.key").string()});
   REQUIRE(emu.url().rfind("https://127.0.0.1:", 0) == 0);

@@ -6,12 +6,13 @@
 #include "state.hpp"
 
 int main(int argc, char** argv) {
-  return emulator_kit::run(argc, argv, "emulator-sophos",
-                           [](httplib::Server& server, const std::string& seed_file,
-                              const std::string& base) -> std::shared_ptr<void> {
-                             auto state = std::make_shared<sophos_emu::State>(
-                                 sophos_emu::load_seed(seed_file), base);
-                             sophos_emu::install_routes(server, *state);
-                             return state;
-                           });
+  return emulator_kit::run(
+      argc, argv, "emulator-sophos",
+      [](httplib::Server& server, const std::string& seed_file,
+         const std::string& base) -> std::shared_ptr<void> {
+        auto state = std::make_shared<sophos_emu::State>(sophos_emu::load_seed(seed_file), base);
+        auto control = sophos_emu::install_routes(server, *state);
+        // Both live while the server serves.
+        return std::make_shared<std::pair<decltype(state), decltype(control)>>(state, control);
+      });
 }

@@ -5,14 +5,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
+
+#include "fault_control.hpp"
 
 #include "state.hpp"
 
 namespace sophos_emu {
 
-// Registers the catch-all handlers: control endpoints, fault injection, the emulated API.
-void install_routes(httplib::Server& server, State& state);
+// Registers the catch-all handlers: control endpoints, fault injection, the emulated API. The
+// returned control (pending faults, request log) must live while the server serves.
+std::shared_ptr<emulator_kit::FaultControl> install_routes(httplib::Server& server, State& state);
 
 // The API proper (token, whoami, tenants, billing usage, licences); 404 for anything else.
 void route_api(State& state, const httplib::Request& req, httplib::Response& res);

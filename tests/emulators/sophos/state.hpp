@@ -1,5 +1,6 @@
 // In-memory state of the Sophos Central emulator: the seed (partner, credentials, tenants, usage,
-// licences), issued tokens, pending faults and the request log. Thread-safe.
+// licences) and issued tokens. Thread-safe. Faults and the request log live in the shared fault
+// control (../common/fault_control.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,14 +45,6 @@ std::string random_hex(std::size_t bytes);
 std::string new_uuid();
 std::string now_iso8601();
 
-struct Fault {
-  std::string path_prefix;
-  std::string kind;  // "429", "500", "slow", "malformed", "drop"
-  int remaining = 1;
-  int retry_after = 1;
-  int delay_ms = 1000;
-};
-
 class State {
  public:
   State(Seed seed, std::string base_url);
@@ -70,16 +63,6 @@ class State {
   enum class TokenCheck { ok, unknown, expired };
   TokenCheck check_token(const std::string& access_token);
 
-  void add_fault(const Fault& fault);
-  // Consumes one use of the first fault whose prefix matches the path.
-  std::optional<Fault> take_fault(const std::string& path);
-  nlohmann::json faults_json();
-  void clear_faults();
-
-  void log_request(nlohmann::json entry);
-  nlohmann::json log_json();
-  void clear_log();
-
   nlohmann::json state_json();
 
  private:
@@ -88,8 +71,6 @@ class State {
   std::mutex mutex_;
   std::map<std::string, std::chrono::steady_clock::time_point> access_tokens_;
   std::map<std::string, bool> refresh_tokens_;
-  std::vector<Fault> faults_;
-  nlohmann::json log_ = nlohmann::json::array();
 };
 
 }  // namespace sophos_emu

@@ -1,107 +1,14 @@
 // The billing path end to end into ConnectWise: CSV usage through file-drop, mapped, planned and
 // synced by the real host into emulator-connectwise over loopback HTTP.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
-#include <httplib.h>
 #include <sys/file.h>
 #include <unistd.h>
-#include <fstream>
 
-#include <nlohmann/json.hpp>
+#include <map>
 
-#include "../../emulators/emulator_process.hpp"
-#include "../cli/run_process.hpp"
+#include "cw_setup.hpp"
 
 using nlohmann::json;
-
-namespace {
-
-struct CwSetup {
-  explicit CwSetup(const std::string& name)
-      : emulator(EMULATOR_CONNECTWISE_EXE, CONNECTWISE_SEED_EXAMPLE), dir(fresh_dir(name)) {
-    std::ifstream in(CONNECTWISE_SEED_EXAMPLE);
-    seed = json::parse(in);
-    std::filesystem::create_directories(dir / "drop");
-    write_config("${env:MB_TEST_CW_KEY}");
-  }
-  void write_config(const std::string& private_key) {
-    json c = {{"config_version", 1},
-              {"timezone", "Europe/Rome"},
-              {"data_dir", (dir / "data").string()},
-              {"plugin_dirs", {METERBRIDGE_PLUGIN_DIR}},
-              {"plugins",
-               {{"drop",
-                 {{"enabled", true},
-                  {"plugin", "file-drop"},
-                  {"settings", {{"folder", (dir / "drop").string()}}}}},
-                {"cw",
-                 {{"enabled", true},
-                  {"plugin", "connectwise-manage"},
-                  {"settings",
-                   {{"site_url", emulator.url()},
-                    {"company_id", seed["company_id"]},
-                    {"public_key", seed["public_key"]},
-                    {"private_key", private_key},
-                    {"client_id", seed["client_ids"][0]}}}}}}}};
-    write_file(dir / "config.json", c.dump(2));
-  }
-  void usage(const std::string& rows) {
-    write_file(dir / "drop" / "usage.csv",
-               "date,customer_id,customer_name,sku,product_name,metric,quantity\n" + rows);
-  }
-  ProcessResult run(std::vector<std::string> args, const std::string& key = "") {
-    args.insert(args.begin(), {"--config", (dir / "config.json").string()});
-    return run_meterbridge(
-        args, {"MB_TEST_CW_KEY=" + (key.empty() ? seed["private_key"].get<std::string>() : key)});
-  }
-  json run_json(std::vector<std::string> args) {
-    args.push_back("--format");
-    args.push_back("json");
-    auto r = run(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code <= 1);
-    return json::parse(r.out);
-  }
-  json emulator_get(const std::string& path) {
-    httplib::Client c(emulator.url());
-    auto res = c.Get(path.c_str());
-    REQUIRE(res);
-    return json::parse(res->body);
-  }
-  int writes() {  // POST, PUT, PATCH and DELETE calls the emulator answered
-    int n = 0;
-    for (const auto& r : emulator_get("/_emulator/requests")) {
-      std::string m = r["method"];
-      if (m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE") ++n;
-    }
-    return n;
-  }
-  json addition_of(const std::string& product, int agreement) {
-    json state = emulator_get("/_emulator/state");
-    for (const auto& a : state["additions"]) {
-      if (a["product"]["identifier"] == product && a["agreementId"] == agreement &&
-          a.value("agreementStatus", "") == "Active" && a["id"] != 9001) {
-        return a;
-      }
-    }
-    return nullptr;
-  }
-
-  EmulatorProcess emulator;
-  std::filesystem::path dir;
-  json seed;
-};
-
-json sync_lines(const json& report) {
-  json all = json::array();
-  for (const auto& s : report["sinks"]) {
-    for (const auto& l : s["lines"]) all.push_back(l);
-  }
-  return all;
-}
-
-}  // namespace
 
 TEST_CASE("usage is synced into ConnectWise additions once, a change is one update") {
   CwSetup s("cw-sync");

@@ -1,0 +1,125 @@
+// A sync into ConnectWise killed with SIGKILL in the middle of its writes, with one addition
+// already created, one POST reaching ConnectWise while the process dies and one never sent: the
+// next sync recovers the journal's intents, adopts what ConnectWise holds, writes only what is
+// missing, and no addition is duplicated or lost.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "cw_setup.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kApi = "/v4_6_release/apis/3.0";
+
+// Starts meterbridge with args (its output discarded); the caller kills and reaps it.
+pid_t spawn_meterbridge(const std::vector<std::string>& args, const std::string& env) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    putenv(const_cast<char*>(env.c_str()));
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(METERBRIDGE_EXE));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(METERBRIDGE_EXE, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int post_count(CwSetup& s) {
+  int n = 0;
+  for (const auto& r : s.control.requests()) {
+    n += r["method"] == "POST" &&
+         r["path"].get<std::string>().find("/additions") != std::string::npos;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a sync killed while a write is in flight is finished by the next, without duplicates") {
+  CwSetup s("cw-crash");
+  s.usage(
+      "2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
+      "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n"
+      "2026-10-31,t-4,Delta Dental,EP,Endpoint,seats,5\n");
+  REQUIRE(s.run({"collect", "--date", "2026-10-31"}).exit_code == 0);
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-2", "251"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-4", "253"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
+  s.control.clear_log();
+
+  // The first addition POST goes through; the second is held for 3 s by ConnectWise, which then
+  // creates the addition anyway; the third is never sent.
+  s.control.add_fault({{"path_prefix", kApi + "/finance/agreements/"},
+                       {"method", "POST"},
+                       {"skip", 1},
+                       {"kind", "slow"},
+                       {"delay_ms", 3000}});
+
+  pid_t pid = spawn_meterbridge(
+      {"--config", (s.dir / "config.json").string(), "sync", "--period", "2026-10", "--no-collect"},
+      "MB_TEST_CW_KEY=" + s.private_key());
+  // Wait until a POST is in flight at ConnectWise, then kill the sync without warning.
+  bool in_flight = false;
+  for (int i = 0; i < 3000 && !in_flight; ++i) {  // up to 60 s on a loaded machine
+    for (const auto& r : s.control.requests()) {
+      in_flight = in_flight || (r["method"] == "POST" && r.value("in_flight", false));
+    }
+    if (!in_flight) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(in_flight);
+  REQUIRE(kill(pid, SIGKILL) == 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+
+  // ConnectWise finishes the held POST after the client is gone.
+  for (int i = 0; i < 100; ++i) {
+    bool open = false;
+    for (const auto& r : s.control.requests()) open = open || r.value("in_flight", false);
+    if (!open) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(post_count(s) == 2);
+
+  // The journal holds intents without outcomes for the interrupted writes.
+  json journal = s.run_json({"journal", "--period", "2026-10"});
+  int intents = 0, outcomes = 0;
+  for (const auto& e : journal) {
+    intents += e["entry"] == "intent";
+    outcomes += e["entry"] == "outcome";
+  }
+  CHECK(intents == 3);
+  CHECK(outcomes == 0);
+
+  json rerun = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+  INFO(rerun.dump(2));
+  CHECK(rerun["sinks"][0]["recovered"] == 3);
+  // Only the addition that never reached ConnectWise is written now; the held one is adopted.
+  CHECK(post_count(s) == 3);
+  CHECK(rerun["writes"] == 1);
+  for (auto [agreement, quantity] : {std::pair{500, 12}, {502, 7}, {505, 5}}) {
+    const json owned = s.active_additions("EDR-SEAT", agreement);
+    REQUIRE(owned.size() == 1);
+    CHECK(owned[0]["quantity"] == quantity);
+  }
+  // And a third sync has nothing left to do.
+  const int writes = s.writes();
+  json third = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+  CHECK(third["writes"] == 0);
+  CHECK(s.writes() == writes);
+}
