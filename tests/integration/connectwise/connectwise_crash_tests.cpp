@@ -50,17 +50,7 @@ int post_count(CwSetup& s) {
 
 TEST_CASE("a sync killed while a write is in flight is finished by the next, without duplicates") {
   CwSetup s("cw-crash");
-  s.usage(
-      "2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
-      "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n"
-      "2026-10-31,t-4,Delta Dental,EP,Endpoint,seats,5\n");
-  REQUIRE(s.run({"collect", "--date", "2026-10-31"}).exit_code == 0);
-  REQUIRE(s.run({"discover"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-2", "251"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-4", "253"}).exit_code == 0);
-  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
-  s.control.clear_log();
+  s.map_three_customers();
 
   // The first addition POST goes through; the second is held for 3 s by ConnectWise, which then
   // creates the addition anyway; the third is never sent.

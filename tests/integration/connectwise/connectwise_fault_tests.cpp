@@ -1,11 +1,12 @@
 // Every connectwise-manage operation through the real host against emulator-connectwise, with
 // each fault the emulator injects. Reads: what a retry recovers is recovered, the rest is a clear
-// error naming the instance and the call. Writes: a POST or PATCH that may have reached
-// ConnectWise is never sent twice by the transport, and the next sync re-reads and neither
-// duplicates an addition nor loses one.
+// error naming the instance and the call. Writes: a POST that may have reached ConnectWise is
+// never sent twice by the transport (a replacing PATCH is idempotent and retried), and the next
+// sync re-reads and neither duplicates an addition nor loses one.
 #include <map>
 #include <thread>
 
+#include "../fault_cases.hpp"
 #include "cw_setup.hpp"
 
 using nlohmann::json;
@@ -14,37 +15,12 @@ namespace {
 
 const std::string kApi = "/v4_6_release/apis/3.0";
 
-// Short timeouts and backoff so that the faults play out quickly; 3 attempts per call.
-const json kHttp = {{"timeout_ms", 1500}, {"max_attempts", 3}, {"max_backoff_ms", 200}};
-
 struct Operation {
   std::string name;
   std::string path_prefix;  // where the fault is injected
   std::string method;
   std::vector<std::string> command;
 };
-
-struct FaultCase {
-  std::string name;
-  json fault;
-  bool recovers;
-  std::string error_text;
-};
-
-std::vector<FaultCase> read_faults() {
-  return {
-      {"429 with Retry-After", {{"kind", "429"}, {"retry_after", 1}}, true, ""},
-      {"429 on every attempt",
-       {{"kind", "429"}, {"retry_after", 1}, {"count", 3}},
-       false,
-       "rate limiting"},
-      {"one 500", {{"kind", "500"}}, true, ""},
-      {"500 on every attempt", {{"kind", "500"}, {"count", 3}}, false, "HTTP 500"},
-      {"slower than the timeout", {{"kind", "slow"}, {"delay_ms", 2500}}, true, ""},
-      {"dropped connection", {{"kind", "drop"}}, true, ""},
-      {"malformed JSON", {{"kind", "malformed"}}, false, "not JSON"},
-  };
-}
 
 // Faults on a write. `applied`: ConnectWise acted on the request although the client saw a fault.
 struct WriteFault {
@@ -74,35 +50,10 @@ std::vector<WriteFault> write_faults(const std::string& method) {
   };
 }
 
-// Three customers mapped to Acme (250, agreement 500), Blue River (251, 502) and Delta (253, 505).
-void prepare_billing(CwSetup& s) {
-  s.usage(
-      "2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
-      "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n"
-      "2026-10-31,t-4,Delta Dental,EP,Endpoint,seats,5\n");
-  REQUIRE(s.run({"collect", "--date", "2026-10-31"}).exit_code == 0);
-  REQUIRE(s.run({"discover"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-2", "251"}).exit_code == 0);
-  REQUIRE(s.run({"map", "customer", "drop", "t-4", "253"}).exit_code == 0);
-  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
-  s.control.clear_log();
-}
-
 bool succeeded(const Operation& op, const ProcessResult& r) {
   if (r.exit_code != 0) return false;
   if (op.command[0] == "plugins") return json::parse(r.out)[0]["status"] == "ok";
   return true;
-}
-
-void check_recovered(const json& calls, const json& fault) {
-  REQUIRE(calls.size() >= 2);
-  CHECK(calls[0]["fault"] == fault["kind"]);
-  CHECK_FALSE(calls[1].contains("fault"));
-  CHECK(calls[1]["status"].get<int>() / 100 == 2);
-  if (fault["kind"] == "429") {  // the host waited as long as it was asked to
-    CHECK(calls[1]["received_ms"].get<int64_t>() - calls[0]["received_ms"].get<int64_t>() >= 1000);
-  }
 }
 
 // The calls to prefix with method.
@@ -127,10 +78,10 @@ void wait_until_answered(CwSetup& s, const std::string& prefix, const std::strin
 }
 
 void read_matrix(const Operation& op, bool billing) {
-  for (const FaultCase& fc : read_faults()) {
+  for (const FaultCase& fc : read_fault_cases()) {
     DYNAMIC_SECTION(op.name << ": " << fc.name) {
-      CwSetup s("cw-fault", kHttp);
-      if (billing) prepare_billing(s);
+      CwSetup s("cw-fault", kFaultHttp);
+      if (billing) s.map_three_customers();
       json fault = fc.fault;
       fault["path_prefix"] = op.path_prefix;
       fault["method"] = op.method;
@@ -210,8 +161,8 @@ TEST_CASE("faults: apply, creating additions") {
   const std::string additions = kApi + "/finance/agreements/502/additions";
   for (const WriteFault& wf : write_faults("POST")) {
     DYNAMIC_SECTION(wf.name) {
-      CwSetup s("cw-fault-apply", kHttp);
-      prepare_billing(s);
+      CwSetup s("cw-fault-apply", kFaultHttp);
+      s.map_three_customers();
       json fault = wf.fault;
       fault["path_prefix"] = additions;
       fault["method"] = "POST";
@@ -258,8 +209,8 @@ TEST_CASE("faults: apply, creating additions") {
 TEST_CASE("faults: apply, updating a quantity") {
   for (const WriteFault& wf : write_faults("PATCH")) {
     DYNAMIC_SECTION(wf.name) {
-      CwSetup s("cw-fault-update", kHttp);
-      prepare_billing(s);
+      CwSetup s("cw-fault-update", kFaultHttp);
+      s.map_three_customers();
       REQUIRE(s.run({"sync", "--period", "2026-10", "--no-collect"}).exit_code == 0);
       const json created = s.addition_of("EDR-SEAT", 502);
       const std::string path =
@@ -303,7 +254,7 @@ TEST_CASE("faults: create_product and edit_product") {
   const std::string catalog = kApi + "/procurement/catalog";
   for (const WriteFault& wf : write_faults("POST")) {
     DYNAMIC_SECTION("create: " << wf.name) {
-      CwSetup s("cw-fault-create-product", kHttp);
+      CwSetup s("cw-fault-create-product", kFaultHttp);
       json fault = wf.fault;
       fault["path_prefix"] = catalog;
       fault["method"] = "POST";
@@ -332,7 +283,7 @@ TEST_CASE("faults: create_product and edit_product") {
   }
   for (const WriteFault& wf : write_faults("PATCH")) {
     DYNAMIC_SECTION("edit: " << wf.name) {
-      CwSetup s("cw-fault-edit-product", kHttp);
+      CwSetup s("cw-fault-edit-product", kFaultHttp);
       json fault = wf.fault;
       fault["path_prefix"] = catalog + "/102";
       fault["method"] = "PATCH";

@@ -62,6 +62,22 @@ struct CwSetup {
     REQUIRE(r.exit_code <= 1);
     return nlohmann::json::parse(r.out);
   }
+  // October usage of three customers, collected and mapped: Acme (company 250, agreement 500)
+  // 12 seats, Blue River (251, 502) 7, Delta (253, 505) 5, all to the line EDR-SEAT. The request
+  // log is cleared afterwards, so that it holds only what the test does next.
+  void map_three_customers() {
+    usage(
+        "2026-10-31,t-1,Acme Manufacturing,EP,Endpoint,seats,12\n"
+        "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n"
+        "2026-10-31,t-4,Delta Dental,EP,Endpoint,seats,5\n");
+    REQUIRE(run({"collect", "--date", "2026-10-31"}).exit_code == 0);
+    REQUIRE(run({"discover"}).exit_code == 0);
+    REQUIRE(run({"map", "customer", "drop", "t-1", "250"}).exit_code == 0);
+    REQUIRE(run({"map", "customer", "drop", "t-2", "251"}).exit_code == 0);
+    REQUIRE(run({"map", "customer", "drop", "t-4", "253"}).exit_code == 0);
+    REQUIRE(run({"map", "product", "drop", "EP", "EDR-SEAT"}).exit_code == 0);
+    control.clear_log();
+  }
   std::string private_key() const { return seed["private_key"]; }
   nlohmann::json emulator_get(const std::string& path) { return control.get(path); }
   int writes() { return control.writes(); }  // POST, PUT, PATCH and DELETE calls answered

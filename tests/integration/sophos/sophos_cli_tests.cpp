@@ -2,50 +2,13 @@
 // operator's commands (check, discover, collect) and a wrong secret.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "../../emulators/emulator_process.hpp"
-#include "../cli/run_process.hpp"
+#include "sophos_setup.hpp"
 
 using nlohmann::json;
-
-namespace {
-
-struct SophosSetup {
-  explicit SophosSetup(const std::string& name)
-      : emulator(EMULATOR_SOPHOS_EXE, SOPHOS_SEED_EXAMPLE), dir(fresh_dir(name)) {
-    std::ifstream in(SOPHOS_SEED_EXAMPLE);
-    seed = json::parse(in);
-    json c = {{"config_version", 1},
-              {"timezone", "Europe/Rome"},
-              {"data_dir", (dir / "data").string()},
-              {"plugin_dirs", {METERBRIDGE_PLUGIN_DIR}},
-              {"plugins",
-               {{"sophos",
-                 {{"enabled", true},
-                  {"plugin", "sophos-central"},
-                  {"settings",
-                   {{"client_id", seed["credentials"]["client_id"]},
-                    {"client_secret", "${env:MB_TEST_SOPHOS_SECRET}"},
-                    {"token_url", emulator.url() + "/id/api/v2/oauth2/token"},
-                    {"api_url", emulator.url() + "/api"}}}}}}}};
-    write_file(dir / "config.json", c.dump(2));
-  }
-  ProcessResult run(std::vector<std::string> args, const std::string& secret) {
-    args.insert(args.begin(), {"--config", (dir / "config.json").string()});
-    return run_meterbridge(args, {"MB_TEST_SOPHOS_SECRET=" + secret});
-  }
-  std::string secret() const { return seed["credentials"]["client_secret"]; }
-
-  EmulatorProcess emulator;
-  std::filesystem::path dir;
-  json seed;
-};
-
-}  // namespace
 
 TEST_CASE("check, discover and collect a month of Sophos usage into the store") {
   SophosSetup s("sophos-collect");

@@ -4,55 +4,14 @@
 // nothing half-stored.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-
-#include <nlohmann/json.hpp>
-
-#include "../../emulators/emulator_process.hpp"
-#include "../cli/run_process.hpp"
-#include "../emulator_control.hpp"
+#include "../fault_cases.hpp"
+#include "sophos_setup.hpp"
 
 using nlohmann::json;
 
 namespace {
 
 const char* const kTenant = "6513270e-269e-4d37-b2a7-4de452e6b438";  // eu01, in the example seed
-
-struct SophosHost {
-  explicit SophosHost(const std::string& name)
-      : emulator(EMULATOR_SOPHOS_EXE, SOPHOS_SEED_EXAMPLE),
-        control(emulator.url()),
-        dir(fresh_dir(name)) {
-    std::ifstream in(SOPHOS_SEED_EXAMPLE);
-    seed = json::parse(in);
-    // Short timeouts and backoff so that the faults play out quickly; 3 attempts per call.
-    json c = {{"config_version", 1},
-              {"timezone", "Europe/Rome"},
-              {"data_dir", (dir / "data").string()},
-              {"plugin_dirs", {METERBRIDGE_PLUGIN_DIR}},
-              {"http", {{"timeout_ms", 1500}, {"max_attempts", 3}, {"max_backoff_ms", 200}}},
-              {"plugins",
-               {{"sophos",
-                 {{"enabled", true},
-                  {"plugin", "sophos-central"},
-                  {"settings",
-                   {{"client_id", seed["credentials"]["client_id"]},
-                    {"client_secret", "${env:MB_TEST_SOPHOS_SECRET}"},
-                    {"token_url", emulator.url() + "/id/api/v2/oauth2/token"},
-                    {"api_url", emulator.url() + "/api"}}}}}}}};
-    write_file(dir / "config.json", c.dump(2));
-  }
-  ProcessResult run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--config", (dir / "config.json").string()});
-    return run_meterbridge(args, {"MB_TEST_SOPHOS_SECRET=" + secret()});
-  }
-  std::string secret() const { return seed["credentials"]["client_secret"]; }
-
-  EmulatorProcess emulator;
-  EmulatorControl control;
-  std::filesystem::path dir;
-  json seed;
-};
 
 struct Operation {
   std::string name;
@@ -73,29 +32,6 @@ const Operation kLicenses{
     "/region/eu01/licenses/v1/licenses",
     {"plugins", "call", "sophos", "licenses", "--request", json{{"tenant_id", kTenant}}.dump()}};
 
-struct FaultCase {
-  std::string name;
-  json fault;
-  bool recovers;           // the host's retries get a good answer
-  std::string error_text;  // else: what the error says
-};
-
-// With timeout_ms 1500 and 3 attempts per call.
-std::vector<FaultCase> fault_cases() {
-  return {
-      {"429 with Retry-After", {{"kind", "429"}, {"retry_after", 1}}, true, ""},
-      {"429 on every attempt",
-       {{"kind", "429"}, {"retry_after", 1}, {"count", 3}},
-       false,
-       "rate limiting"},
-      {"one 500", {{"kind", "500"}}, true, ""},
-      {"500 on every attempt", {{"kind", "500"}, {"count", 3}}, false, "HTTP 500"},
-      {"slower than the timeout", {{"kind", "slow"}, {"delay_ms", 2500}}, true, ""},
-      {"dropped connection", {{"kind", "drop"}}, true, ""},
-      {"malformed JSON", {{"kind", "malformed"}}, false, "not JSON"},
-  };
-}
-
 bool succeeded(const Operation& op, const ProcessResult& r) {
   if (r.exit_code != 0) return false;
   if (op.command[0] == "plugins" && op.command[1] == "check") {
@@ -107,9 +43,9 @@ bool succeeded(const Operation& op, const ProcessResult& r) {
 
 // Runs op once per fault case, each against a fresh emulator and data directory.
 void fault_matrix(const Operation& op) {
-  for (const FaultCase& fc : fault_cases()) {
+  for (const FaultCase& fc : read_fault_cases()) {
     DYNAMIC_SECTION(op.name << ": " << fc.name) {
-      SophosHost s("sophos-fault");
+      SophosSetup s("sophos-fault", kFaultHttp);
       json fault = fc.fault;
       fault["path_prefix"] = op.path_prefix;
       s.control.add_fault(fault);
@@ -124,13 +60,7 @@ void fault_matrix(const Operation& op) {
 
       if (fc.recovers) {
         CHECK(succeeded(op, r));
-        REQUIRE(calls.size() >= 2);
-        CHECK_FALSE(calls[1].contains("fault"));
-        CHECK(calls[1]["status"] == 200);
-        if (fault["kind"] == "429") {  // the host waited as long as it was asked to
-          CHECK(calls[1]["received_ms"].get<int64_t>() - calls[0]["received_ms"].get<int64_t>() >=
-                1000);
-        }
+        check_recovered(calls, fault);
       } else {
         CHECK(r.exit_code == 1);
         CHECK(all.find("sophos") != std::string::npos);  // the instance
@@ -168,7 +98,7 @@ TEST_CASE("faults: licenses (regional host)") {
 }
 
 TEST_CASE("licenses lists what a tenant holds next to what it uses, from its region") {
-  SophosHost s("sophos-licenses");
+  SophosSetup s("sophos-licenses");
   ProcessResult r = s.run(
       {"plugins", "call", "sophos", "licenses", "--request", json{{"tenant_id", kTenant}}.dump()});
   INFO(r.err);
