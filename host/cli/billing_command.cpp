@@ -36,6 +36,7 @@ std::string csv_field(const std::string& s) {
 }
 
 std::string source_summary(const engine::PlanLine& l) {
+  if (l.no_usage) return "no usage this period (billed before)";
   std::set<std::string> customers;
   for (const auto& s : l.sources) customers.insert(s.source + "/" + s.customer_id);
   return std::to_string(l.sources.size()) + " series from " + std::to_string(customers.size()) +

@@ -38,6 +38,31 @@ struct LineBuild {
   std::set<std::string> methods, trackings;
 };
 
+// What `source` has not collected of [from, min(to, today)]: the days, or for a source billed by
+// month (one collection answers a whole month) the months without any collection.
+std::vector<std::string> missing_collections(store::UsageStore& usage, const std::string& source,
+                                             bool monthly, Day from, Day to, Day today) {
+  std::vector<std::string> missing;
+  const Day last = std::min(to, today);
+  if (last < from) return missing;
+  std::set<Day> have;
+  for (Day d : usage.collected_days(source, from, last)) have.insert(d);
+  if (!monthly) {
+    for (Day d = from; d <= last; ++d) {
+      if (!have.count(d)) missing.push_back(format_iso_date(d));
+    }
+    return missing;
+  }
+  std::set<std::string> months_had;
+  for (Day d : have) months_had.insert(format_year_month(year_month_of(d)));
+  std::set<std::string> months_missing;
+  for (Day d = from; d <= last; ++d) {
+    std::string month = format_year_month(year_month_of(d));
+    if (!months_had.count(month)) months_missing.insert(month);
+  }
+  return {months_missing.begin(), months_missing.end()};
+}
+
 }  // namespace
 
 int32_t global_billing_day(store::MappingStore& mapping) {
@@ -205,6 +230,70 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
     (tracking == Tracking::monthly ? monthly_sources : billed_sources).insert(s.source);
   }
 
+  // A line meterbridge left billing a quantity, with no usage at all this period: the vendor
+  // stopped listing the customer's seats (Sophos lists only what is used). It is planned at 0,
+  // so that the sink holds the drop until approved and then cancels, instead of the PSA billing
+  // the old quantity for ever. Only while the line is still mapped with sync on, and only when
+  // every mapped source was collected throughout the period: a gap is missing data, not zero.
+  for (const store::JournalEntry& last : store.journal().last_known_lines(plan.period)) {
+    if (!last.after_qty || *last.after_qty <= 0) continue;
+    const std::string lkey = join_key({last.psa, last.company_id, last.line_id});
+    if (lines.count(lkey)) continue;
+    Period period = global;
+    int32_t day = global_day;
+    const auto o = overrides.find(join_key({last.psa, last.company_id}));
+    const store::CompanyOverride* override_ = o == overrides.end() ? nullptr : &o->second;
+    if (override_ && override_->billing_day) {
+      day = *override_->billing_day;
+      period = billing_period(ym, day);
+    }
+    std::set<std::string> company_sources;
+    for (const auto& [ckey, c] : customers) {
+      if (c.psa == last.psa && c.company_id == last.company_id) company_sources.insert(c.source);
+    }
+    std::vector<const store::ProductMapping*> mapped;
+    for (const auto& [pkey, p] : products) {
+      if (!p.psa || *p.psa != last.psa || !p.line_id || *p.line_id != last.line_id || !p.sync ||
+          !company_sources.count(p.source)) {
+        continue;
+      }
+      if (override_ && override_->products &&
+          std::find(override_->products->begin(), override_->products->end(),
+                    p.source + "/" + p.sku) == override_->products->end()) {
+        continue;
+      }
+      mapped.push_back(&p);
+    }
+    if (mapped.empty()) continue;
+    bool collected = true;
+    for (const store::ProductMapping* p : mapped) {
+      const bool monthly = p->tracking == "monthly";
+      (monthly ? monthly_sources : billed_sources).insert(p->source);
+      collected =
+          collected && period.start <= today &&  // a period not yet begun has no evidence
+          missing_collections(store.usage(), p->source, monthly, period.start, period.end, today)
+              .empty();
+    }
+    if (!collected) continue;
+    LineBuild& b = lines[lkey];
+    b.line.psa = last.psa;
+    b.line.company_id = last.company_id;
+    b.line.company_name = company_names[join_key({last.psa, last.company_id})];
+    b.line.line_id = last.line_id;
+    b.line.line_name = line_names[join_key({last.psa, last.line_id})];
+    b.line.period = plan.period;
+    b.line.dates = period;
+    b.line.billing_day = day;
+    b.line.complete = period.end < today;
+    b.line.unit_price = line_prices[join_key({last.psa, last.line_id})];
+    b.line.no_usage = true;
+    for (const store::ProductMapping* p : mapped) {
+      if (p->unit_price) b.line.unit_price = p->unit_price;
+      b.methods.insert(p->method);
+      b.trackings.insert(p->tracking);
+    }
+  }
+
   for (auto& [key, b] : lines) {
     auto join = [](const std::set<std::string>& set) {
       std::string out;
@@ -225,44 +314,29 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
   }
 
   // Days that should have been collected but were not: a gap reads as zero usage for
-  // `prorated` and may hide a peak for `max`, so it is always reported.
+  // `prorated` and may hide a peak for `max`, so it is always reported. A source billed by month
+  // (Sophos answers a whole month at once) needs one collection in each month reached so far.
   for (const std::string& source : billed_sources) {
-    Day last = std::min(hi, today);
-    if (last < lo) continue;
-    auto collected = store.usage().collected_days(source, lo, last);
-    int32_t expected = last - lo + 1;
-    if (static_cast<int32_t>(collected.size()) < expected) {
-      std::set<Day> have(collected.begin(), collected.end());
-      std::string missing;
-      int shown = 0;
-      for (Day d = lo; d <= last; ++d) {
-        if (have.count(d) || shown >= 10) continue;
-        missing += (missing.empty() ? "" : ", ") + format_iso_date(d);
-        ++shown;
-      }
-      PlanException ex;
-      ex.kind = "missing-days";
-      ex.source = source;
-      ex.quantity = expected - static_cast<int32_t>(collected.size());
-      ex.reason = std::to_string(expected - collected.size()) + " of " + std::to_string(expected) +
-                  " days not collected (" + missing +
-                  (expected - collected.size() > 10 ? ", ..." : "") + ")";
-      plan.exceptions.push_back(ex);
+    std::vector<std::string> missing =
+        missing_collections(store.usage(), source, false, lo, hi, today);
+    if (missing.empty()) continue;
+    const int32_t expected = std::min(hi, today) - lo + 1;
+    std::string shown;
+    for (size_t i = 0; i < missing.size() && i < 10; ++i) {
+      shown += (shown.empty() ? "" : ", ") + missing[i];
     }
+    PlanException ex;
+    ex.kind = "missing-days";
+    ex.source = source;
+    ex.quantity = static_cast<double>(missing.size());
+    ex.reason = std::to_string(missing.size()) + " of " + std::to_string(expected) +
+                " days not collected (" + shown + (missing.size() > 10 ? ", ..." : "") + ")";
+    plan.exceptions.push_back(ex);
   }
-  // A source billed monthly (Sophos answers a whole month at once) needs one collection in
-  // each month the period has reached so far.
   for (const std::string& source : monthly_sources) {
     if (billed_sources.count(source)) continue;  // already checked day by day
-    Day last = std::min(hi, today);
-    if (last < lo) continue;
-    auto collected = store.usage().collected_days(source, lo, last);
-    std::set<std::string> have, missing;
-    for (Day d : collected) have.insert(format_year_month(year_month_of(d)));
-    for (Day d = lo; d <= last; ++d) {
-      std::string month = format_year_month(year_month_of(d));
-      if (!have.count(month)) missing.insert(month);
-    }
+    std::vector<std::string> missing =
+        missing_collections(store.usage(), source, true, lo, hi, today);
     if (missing.empty()) continue;
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
@@ -327,7 +401,8 @@ nlohmann::json plan_line_to_json(const PlanLine& l) {
                       {"method", l.method},
                       {"tracking", l.tracking},
                       {"unit_price", l.unit_price ? nlohmann::json(*l.unit_price) : nullptr},
-                      {"complete", l.complete}};
+                      {"complete", l.complete},
+                      {"no_usage", l.no_usage}};
   j["sources"] = std::move(sources);
   return j;
 }

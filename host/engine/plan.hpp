@@ -44,6 +44,9 @@ struct PlanLine {
   std::string tracking;
   std::optional<double> unit_price;
   bool complete = true;  // false while the period has not ended
+  // Billed before, but no usage at all this period from its (fully collected) sources: planned
+  // at 0, so that the sink holds the drop and, once approved, cancels.
+  bool no_usage = false;
   std::vector<PlanSource> sources;
 };
 

@@ -138,6 +138,19 @@ std::optional<JournalEntry> JournalStore::latest(const std::string& psa,
   return latest_where("1 = 1", psa, company_id, line_id, period);
 }
 
+std::vector<JournalEntry> JournalStore::last_known_lines(const std::string& period) {
+  Statement s = db_.prepare(
+      std::string(kColumns) +
+      "WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY psa, company_id, "
+      "line_id ORDER BY period DESC, id DESC) AS n FROM journal WHERE entry IN ('outcome', "
+      "'recovered') AND status = 'ok' AND after_qty IS NOT NULL AND period <= ?) WHERE n = 1) "
+      "ORDER BY psa, company_id, line_id");
+  s.bind(1, period);
+  std::vector<JournalEntry> out;
+  while (s.step()) out.push_back(read_entry(s));
+  return out;
+}
+
 std::optional<JournalEntry> JournalStore::last_approval(const std::string& psa,
                                                         const std::string& company_id,
                                                         const std::string& line_id,

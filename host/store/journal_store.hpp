@@ -71,6 +71,9 @@ class JournalStore {
                                      const std::string& line_id, const std::string& period);
   std::optional<JournalEntry> last_approval(const std::string& psa, const std::string& company_id,
                                             const std::string& line_id, const std::string& period);
+  // For every line ever written, its latest successful outcome in a period up to `period`
+  // (latest period first, then latest entry): what meterbridge last left the PSA billing.
+  std::vector<JournalEntry> last_known_lines(const std::string& period);
 
  private:
   // The latest entry for a line and period that also meets `condition` (fixed SQL text).

@@ -168,3 +168,65 @@ TEST_CASE("a second sync on the same store is refused while one runs") {
   CHECK(s.run({"sync", "--period", "2026-10"}).exit_code == 0);
   CHECK(s.writes() == 1);
 }
+
+TEST_CASE("usage gone is held until approved, then cancelled with a date, never set to zero") {
+  CwSetup s("cw-cancel");
+  s.map_three_customers();
+  // Billed by month, as a vendor's monthly usage is: one collection covers the month.
+  REQUIRE(s.run({"map", "product", "drop", "EP", "EDR-SEAT", "--tracking", "monthly", "--method",
+                 "last"})
+              .exit_code == 0);
+  REQUIRE(s.run({"sync", "--period", "2026-10", "--no-collect"}).exit_code == 0);
+  const json created = s.addition_of("EDR-SEAT", 500);
+  REQUIRE(created["quantity"] == 12);
+
+  // Acme's seats disappear from the month's usage (the vendor lists only what is used): the line
+  // is planned at 0, and a drop to zero waits for a person.
+  s.usage(
+      "2026-10-31,t-2,Blue River Dental Group,EP,Endpoint,seats,7\n"
+      "2026-10-31,t-4,Delta Dental,EP,Endpoint,seats,5\n");
+  REQUIRE(s.run({"collect", "--date", "2026-10-31"}).exit_code == 0);
+  const int writes = s.writes();
+  json held = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+  std::map<std::string, json> line;
+  for (const auto& l : sync_lines(held)) line[l["company"]] = l;
+  CHECK(line["250"]["action"] == "held");
+  CHECK(line["250"]["before"] == 12);
+  CHECK(line["251"]["action"] == "none");
+  CHECK(s.writes() == writes);
+  json plan = s.run_json({"plan", "--period", "2026-10"});
+  bool planned_zero = false;
+  for (const auto& l : plan["lines"]) {
+    if (l["company"] == "250") planned_zero = l["quantity"] == 0 && l["no_usage"] == true;
+  }
+  CHECK(planned_zero);
+
+  REQUIRE(s.run({"approve", "--period", "2026-10", "--company", "250", "--line", "EDR-SEAT"})
+              .exit_code == 0);
+  json approved = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+  line.clear();
+  for (const auto& l : sync_lines(approved)) line[l["company"]] = l;
+  CHECK(line["250"]["action"] == "cancel");
+  CHECK(line["250"]["after"] == 0);
+  CHECK(s.writes() == writes + 1);
+  // The addition keeps its quantity and gets a date-only cancellation at midnight.
+  json addition;
+  const json state = s.control.state();
+  for (const auto& a : state["additions"]) {
+    if (a["id"] == created["id"]) addition = a;
+  }
+  CHECK(addition["quantity"] == 12);
+  REQUIRE(addition["cancelledDate"].is_string());
+  CHECK(addition["cancelledDate"].get<std::string>().substr(10) == "T00:00:00Z");
+  json patch;
+  for (const auto& r : s.control.requests()) {
+    if (r["method"] == "PATCH") patch = r;
+  }
+  CHECK(patch["path"] == "/v4_6_release/apis/3.0/finance/agreements/500/additions/" +
+                             std::to_string(created["id"].get<int>()));
+
+  // Cancelled stays cancelled: nothing more to write.
+  json again = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+  CHECK(again["writes"] == 0);
+  CHECK(s.writes() == writes + 1);
+}

@@ -191,3 +191,66 @@ TEST_CASE("a product mapped into another PSA than the customer's company is not 
   REQUIRE(p.exceptions.size() == 1);
   CHECK(p.exceptions[0].kind == "psa-mismatch");
 }
+
+namespace {
+// Journals that the PSA now bills `quantity` for (C1, EDR) in `period`, as a sync would.
+void journal_billed(EngineFixture& f, const std::string& period, double quantity) {
+  store::JournalEntry e;
+  e.run_id = f.run;
+  e.entry = "outcome";
+  e.psa = "psa";
+  e.company_id = "C1";
+  e.line_id = "EDR";
+  e.period = period;
+  e.after_qty = quantity;
+  e.desired_qty = quantity;
+  e.action = "update";
+  e.status = "ok";
+  f.store->journal().append(e);
+}
+}  // namespace
+
+TEST_CASE("a line billed before with no usage at all this period is planned at zero") {
+  EngineFixture f("no-usage");
+  f.usage("src", "2026-09-30", {{"a", "EP", 12}, {"b", "EP", 3}});
+  f.map_customer("src", "a", "C1");
+  f.map_customer("src", "b", "C2");
+  f.map_product("src", "EP", "EDR", "last", 0, "monthly");
+  journal_billed(f, "2026-09", 12);
+  // October was collected and lists only customer b: a's seats are gone.
+  f.usage("src", "2026-10-31", {{"b", "EP", 3}});
+  Plan p = build_plan(*f.store, kOctober, kLater);
+  const PlanLine* gone = find_line(p, "C1", "EDR");
+  REQUIRE(gone != nullptr);
+  CHECK(gone->quantity == 0);
+  CHECK(gone->no_usage);
+  CHECK(gone->sources.empty());
+  CHECK(gone->method == "last");
+  CHECK(gone->unit_price == 4.5);
+  const PlanLine* kept = find_line(p, "C2", "EDR");
+  REQUIRE(kept != nullptr);
+  CHECK_FALSE(kept->no_usage);
+
+  SECTION("not while the period lacks a collection: a gap is missing data, not zero") {
+    f.map_product("src", "EP", "EDR", "last", 0, "daily");
+    Plan daily = build_plan(*f.store, kOctober, kLater);
+    CHECK(find_line(daily, "C1", "EDR") == nullptr);
+    CHECK(kinds_of(daily) == std::vector<std::string>{"missing-days"});
+  }
+  SECTION("not once the PSA was left at zero") {
+    journal_billed(f, "2026-10", 0);
+    CHECK(find_line(build_plan(*f.store, kOctober, kLater), "C1", "EDR") == nullptr);
+  }
+  SECTION("not when the product's mapping was removed (its sync is off)") {
+    REQUIRE(f.store->mapping().remove_product_mapping("src", "EP"));
+    CHECK(find_line(build_plan(*f.store, kOctober, kLater), "C1", "EDR") == nullptr);
+  }
+  SECTION("not when the customer is no longer mapped to the company") {
+    f.store->mapping().unmap_customer("src", "a");
+    // Customer b still feeds C2 only; nothing maps into C1 any more.
+    CHECK(find_line(build_plan(*f.store, kOctober, kLater), "C1", "EDR") == nullptr);
+  }
+  SECTION("not for a period that has not begun") {
+    CHECK(find_line(build_plan(*f.store, YearMonth{2026, 12}, kLater), "C1", "EDR") == nullptr);
+  }
+}
