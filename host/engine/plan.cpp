@@ -112,6 +112,20 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
     return it->second;
   };
 
+  // Names, dates and price of a new line of the plan.
+  auto start_line = [&](PlanLine& l, const std::string& psa, const std::string& company_id,
+                        const std::string& line_id, const Period& period, int32_t day) {
+    l.psa = psa;
+    l.company_id = company_id;
+    l.company_name = company_names[join_key({psa, company_id})];
+    l.line_id = line_id;
+    l.line_name = line_names[join_key({psa, line_id})];
+    l.period = plan.period;
+    l.dates = period;
+    l.billing_day = day;
+    l.complete = period.end < today;
+    l.unit_price = line_prices[join_key({psa, line_id})];
+  };
   std::map<std::string, LineBuild> lines;
   std::set<std::string> billed_sources;   // billed with daily tracking: every day counts
   std::set<std::string> monthly_sources;  // monthly only: one collection per month suffices
@@ -205,16 +219,7 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
     const std::string lkey = join_key({cm->second.psa, cm->second.company_id, *product->line_id});
     LineBuild& b = lines[lkey];
     if (b.line.line_id.empty()) {
-      b.line.psa = cm->second.psa;
-      b.line.company_id = cm->second.company_id;
-      b.line.company_name = company_names[join_key({cm->second.psa, cm->second.company_id})];
-      b.line.line_id = *product->line_id;
-      b.line.line_name = line_names[join_key({psa, *product->line_id})];
-      b.line.period = plan.period;
-      b.line.dates = period;
-      b.line.billing_day = day;
-      b.line.complete = period.end < today;
-      b.line.unit_price = line_prices[join_key({psa, *product->line_id})];
+      start_line(b.line, psa, cm->second.company_id, *product->line_id, period, day);
     }
     if (product->unit_price) b.line.unit_price = product->unit_price;
     MappingShare& share = b.shares[s.source + "/" + s.sku];
@@ -276,16 +281,7 @@ Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
     }
     if (!collected) continue;
     LineBuild& b = lines[lkey];
-    b.line.psa = last.psa;
-    b.line.company_id = last.company_id;
-    b.line.company_name = company_names[join_key({last.psa, last.company_id})];
-    b.line.line_id = last.line_id;
-    b.line.line_name = line_names[join_key({last.psa, last.line_id})];
-    b.line.period = plan.period;
-    b.line.dates = period;
-    b.line.billing_day = day;
-    b.line.complete = period.end < today;
-    b.line.unit_price = line_prices[join_key({last.psa, last.line_id})];
+    start_line(b.line, last.psa, last.company_id, last.line_id, period, day);
     b.line.no_usage = true;
     for (const store::ProductMapping* p : mapped) {
       if (p->unit_price) b.line.unit_price = p->unit_price;
