@@ -31,13 +31,9 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-ProcessResult run_meterbridge(const std::vector<std::string>& args,
-                              const std::vector<std::string>& env) {
-  auto dir = std::filesystem::temp_directory_path() / ("mb-cli-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  const auto out_file = dir / "stdout.txt";
-  const auto err_file = dir / "stderr.txt";
-
+pid_t start_meterbridge(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                        const std::filesystem::path& out_file,
+                        const std::filesystem::path& err_file) {
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -55,6 +51,17 @@ ProcessResult run_meterbridge(const std::vector<std::string>& args,
     execv(METERBRIDGE_EXE, argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+ProcessResult run_meterbridge(const std::vector<std::string>& args,
+                              const std::vector<std::string>& env) {
+  auto dir = std::filesystem::temp_directory_path() / ("mb-cli-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto out_file = dir / "stdout.txt";
+  const auto err_file = dir / "stderr.txt";
+
+  const pid_t pid = start_meterbridge(args, env, out_file, err_file);
   int status = 0;
   waitpid(pid, &status, 0);
   ProcessResult r;

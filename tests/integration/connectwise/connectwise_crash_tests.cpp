@@ -17,26 +17,6 @@ namespace {
 
 const std::string kApi = "/v4_6_release/apis/3.0";
 
-// Starts meterbridge with args (its output discarded); the caller kills and reaps it.
-pid_t spawn_meterbridge(const std::vector<std::string>& args, const std::string& env) {
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
-    putenv(const_cast<char*>(env.c_str()));
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(METERBRIDGE_EXE));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(METERBRIDGE_EXE, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 int post_count(CwSetup& s) {
   int n = 0;
   for (const auto& r : s.control.requests()) {
@@ -60,9 +40,9 @@ TEST_CASE("a sync killed while a write is in flight is finished by the next, wit
                        {"kind", "slow"},
                        {"delay_ms", 3000}});
 
-  pid_t pid = spawn_meterbridge(
+  const pid_t pid = start_meterbridge(
       {"--config", (s.dir / "config.json").string(), "sync", "--period", "2026-10", "--no-collect"},
-      "MB_TEST_CW_KEY=" + s.private_key());
+      {"MB_TEST_CW_KEY=" + s.private_key()}, s.dir / "killed-sync.out", s.dir / "killed-sync.err");
   // Wait until a POST is in flight at ConnectWise, then kill the sync without warning.
   bool in_flight = false;
   for (int i = 0; i < 3000 && !in_flight; ++i) {  // up to 60 s on a loaded machine
