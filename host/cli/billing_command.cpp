@@ -71,11 +71,13 @@ int run_plan_command(CommandContext& context) {
   std::cout << "Plan for period " << plan.period << '\n';
   TextTable t({"COMPANY", "LINE", "PERIOD", "QUANTITY", "MEASURED", "INCLUDED", "METHOD", "FROM"});
   for (const auto& l : plan.lines) {
-    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
-               engine::format_iso_date(l.dates.start) + ".." +
-                   engine::format_iso_date(l.dates.end) + (l.complete ? "" : " (running)"),
-               format_quantity(l.quantity), format_quantity(l.measured),
-               format_quantity(l.included), l.method, source_summary(l)});
+    t.add_row(
+        {l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
+         engine::format_iso_date(l.dates.start) + ".." + engine::format_iso_date(l.dates.end) +
+             (l.complete ? "" : " (running)"),
+         format_quantity(l.quantity), format_quantity(l.measured), format_quantity(l.included),
+         l.method + (l.rounding.empty() || l.rounding == "none" ? "" : ", round " + l.rounding),
+         source_summary(l)});
   }
   if (t.empty()) {
     std::cout << "(no billable line: map customers and products first)\n";
@@ -152,6 +154,11 @@ int run_report_command(CommandContext& context) {
     return kExitOk;
   }
   std::cout << "Reconciliation for period " << plan.period << '\n';
+  for (const auto& rl : report.lines) {
+    if (rl.duplicate.empty()) continue;
+    std::cout << "DUPLICATE " << rl.line->psa << '/' << rl.line->company_id << ' '
+              << rl.line->line_id << ": " << rl.duplicate << '\n';
+  }
   TextTable t({"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE",
                "MONEY", "VALUE"});
   for (const auto& rl : report.lines) {
@@ -169,7 +176,8 @@ int run_report_command(CommandContext& context) {
   }
   std::cout << report.lines.size() << " lines, " << report.lines_differing
             << " differ from the PSA, " << report.lines_unknown
-            << " never billed through meterbridge; money difference "
+            << " never billed through meterbridge, " << report.lines_duplicated
+            << " with duplicates in the PSA; money difference "
             << format_quantity(report.money_total) << ", planned value "
             << format_quantity(report.value_total) << '\n';
   std::vector<const engine::PlanException*> unbilled;

@@ -8,6 +8,7 @@
 
 #include "cli/billing_command.hpp"
 #include "cli/collect_command.hpp"
+#include "cli/duplicates_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
@@ -55,6 +56,7 @@ void print_main_help(std::ostream& out) {
          "  sync             write the plan into the PSA sinks (--dry-run to preview)\n"
          "  send-now         sync at once, for every customer or one (--customer)\n"
          "  approve          release lines held for approval\n"
+         "  resolve-duplicates  remove the extra PSA lines a lost answer left (see sync)\n"
          "  journal          what was written, when, by which run, from which usage\n\n"
       << global_options_description()
       << "\nExit codes: 0 ok, 1 failure, 2 usage or config error.\n"
@@ -178,6 +180,7 @@ int run_command_line(int argc, const char* const* argv) {
     if (command == "sync") return run_sync_command(context);
     if (command == "send-now") return run_send_now_command(context);
     if (command == "approve") return run_approve_command(context);
+    if (command == "resolve-duplicates") return run_resolve_duplicates_command(context);
     if (command == "sandbox") return run_sandbox_command(context);
     if (command == "help") {
       print_main_help(std::cout);

@@ -52,6 +52,13 @@ int map_customer(CommandContext& context, const std::vector<std::string>& args) 
   return kExitOk;
 }
 
+// The rounding rule a mapping bills with: its own, else its method's default.
+std::string effective_rounding(const store::ProductMapping& m) {
+  if (auto r = engine::parse_rounding(m.rounding)) return engine::to_string(*r);
+  return engine::to_string(engine::default_rounding(
+      engine::parse_quantity_method(m.method).value_or(engine::QuantityMethod::max)));
+}
+
 int map_product(CommandContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options of `meterbridge map product`");
   options.add_options()("psa", po::value<std::string>()->value_name("PSA"),
@@ -63,7 +70,10 @@ int map_product(CommandContext& context, const std::vector<std::string>& args) {
       "tracking", po::value<std::string>()->value_name("TRACKING"),
       "daily or monthly units (default: daily)")(
       "included", po::value<std::string>()->value_name("N"),
-      "units included in the base price, not billed (default 0)")(
+      "units included in the base price, not billed, once per line (default 0)")(
+      "round", po::value<std::string>()->value_name("RULE"),
+      "whole units after included ones: up, down, nearest or none (default: up for prorated "
+      "and average, none otherwise)")(
       "unit-price", po::value<std::string>()->value_name("PRICE"),
       "price per unit for the report's money column (default: the PSA line's)")(
       "sync", po::value<std::string>()->value_name("on|off"), "the sync switch (default on)")(
@@ -75,7 +85,8 @@ int map_product(CommandContext& context, const std::vector<std::string>& args) {
                  "Maps a vendor product (source, SKU) to a PSA line. Methods: last (the last\n"
                  "day's units), max (the peak), average (over days with data), prorated (sum of\n"
                  "daily units / days in the period). Monthly tracking takes each month's last\n"
-                 "snapshot as that month's units (prorated needs daily tracking).\n\n"
+                 "snapshot as that month's units (prorated needs daily tracking). Every\n"
+                 "mapping into one line must use the same method, tracking and rounding.\n\n"
               << options;
     return kExitOk;
   }
@@ -116,6 +127,13 @@ int map_product(CommandContext& context, const std::vector<std::string>& args) {
     usage_error("--method prorated needs daily tracking (monthly units have no days to prorate)");
   }
   if (p.vm.count("included")) m.included = non_negative(p, "included");
+  if (p.vm.count("round")) {
+    std::string v = p.vm["round"].as<std::string>();
+    if (!engine::parse_rounding(v)) {
+      usage_error("--round: expected up, down, nearest or none, found '" + v + "'");
+    }
+    m.rounding = v;
+  }
   if (p.vm.count("unit-price")) m.unit_price = non_negative(p, "unit-price");
   auto metrics = s->usage().metrics_of(product.source, product.sku);
   if (p.vm.count("metric")) {
@@ -135,8 +153,8 @@ int map_product(CommandContext& context, const std::vector<std::string>& args) {
   s->mapping().put_product_mapping(m);
   std::cout << "mapped " << m.source << '/' << m.sku << " (" << product.name << ") -> " << line.psa
             << '/' << line.id << " (" << line.name << "): method " << m.method << ", tracking "
-            << m.tracking << ", included " << format_quantity(m.included) << ", sync "
-            << (m.sync ? "on" : "off") << '\n';
+            << m.tracking << ", included " << format_quantity(m.included) << ", round "
+            << effective_rounding(m) << ", sync " << (m.sync ? "on" : "off") << '\n';
   return kExitOk;
 }
 
@@ -328,8 +346,8 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
                 it == cmap.end() ? "" : it->second.how});
     customers.push_back(std::move(row));
   }
-  TextTable pt(
-      {"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED", "SYNC"});
+  TextTable pt({"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED",
+                "ROUND", "SYNC"});
   for (const auto& pr : s->usage().products()) {
     auto it = pmap.find(pr.source + '\x1f' + pr.sku);
     json row = {{"source", pr.source}, {"sku", pr.sku}, {"name", pr.name}};
@@ -341,10 +359,11 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
                   {"method", m.method},
                   {"tracking", m.tracking},
                   {"included", m.included},
+                  {"round", effective_rounding(m)},
                   {"sync", m.sync}});
       pt.add_row({pr.source, pr.sku, pr.name, *m.psa + "/" + *m.line_id,
                   m.metric.empty() ? "(only)" : m.metric, m.method, m.tracking,
-                  format_quantity(m.included), m.sync ? "on" : "off"});
+                  format_quantity(m.included), effective_rounding(m), m.sync ? "on" : "off"});
     } else {
       row["line"] = nullptr;
       row["sync"] = false;

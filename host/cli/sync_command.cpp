@@ -148,6 +148,9 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
   o.dry_run = request.dry_run;
   o.hold_decrease_percent =
       std::stod(store->mapping().setting("hold_decrease_percent").value_or("20"));
+  o.pending_grace_ms =
+      config.sync.pending_grace_ms > 0 ? config.sync.pending_grace_ms : 4 * config.http.timeout_ms;
+  o.stop_after_failures = config.sync.stop_after_failures;
   std::string run_name = request.command + " " + plan.period;
   if (!request.customer.empty()) run_name += " customer " + request.customer;
   int64_t run = request.dry_run ? 0 : store->journal().begin_run(run_name);
@@ -172,6 +175,9 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
     engine::SyncReport r = engine::sync_sink(*store, plan, sink->name, call, o, run);
     failed = failed || r.errors > 0;
     writes += r.writes;
+    if (!r.stopped.empty()) {
+      std::cerr << "meterbridge " << request.command << ": stopped writing: " << r.stopped << '\n';
+    }
     reports.push_back(engine::sync_report_to_json(r));
     for (const auto& l : r.lines) {
       t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id,
@@ -259,7 +265,8 @@ int run_sync_command(CommandContext& context) {
                  "enabled sink: reads what the PSA holds, writes only differences (journaling an\n"
                  "intent before and the outcome after each write), and holds steep decreases and\n"
                  "drops to zero for approval. Per line: the PSA quantity before, the planned one,\n"
-                 "after, and the action (none, create, update, cancel, held, error).\n\n"
+                 "after, and the action (none, create, update, cancel, held, pending,\n"
+                 "duplicate, not-attempted, error).\n\n"
               << options;
     return kExitOk;
   }

@@ -83,6 +83,16 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
   return path.is_absolute() ? path : (base / path).lexically_normal();
 }
 
+void read_sync(ObjectReader& top, const std::filesystem::path& file, Config& c) {
+  const json* sync = top.get("sync", json::value_t::object, "an object");
+  if (!sync) return;
+  ObjectReader r(*sync, "/sync", file);
+  c.sync.pending_grace_ms = r.integer_or("pending_grace_ms", c.sync.pending_grace_ms, 0, 86400000);
+  c.sync.stop_after_failures = static_cast<int32_t>(
+      r.integer_or("stop_after_failures", c.sync.stop_after_failures, 1, 1000));
+  r.refuse_unknown_keys();
+}
+
 void read_http(ObjectReader& top, const std::filesystem::path& file, Config& c) {
   const json* http = top.get("http", json::value_t::object, "an object");
   if (!http) return;
@@ -200,6 +210,7 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
     r.refuse_unknown_keys();
   }
   read_http(top, file, c);
+  read_sync(top, file, c);
   read_instances(top, file, c);
   top.get("$comment", json::value_t::string, "a string");  // free text for the operator
   top.refuse_unknown_keys();

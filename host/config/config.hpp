@@ -31,6 +31,16 @@ struct HttpConfig {
   std::filesystem::path ca_file;  // empty: the system's CA store
 };
 
+// How a sync treats a failing PSA.
+struct SyncConfig {
+  // A create whose outcome is unknown (no answer) is not sent again for this long: the PSA may
+  // still be writing it. 0: four times http.timeout_ms.
+  int64_t pending_grace_ms = 0;
+  // After this many lines in a row fail for a run-wide reason (transient, rate-limited, auth,
+  // no answer), the run stops writing to that sink; the rest are `not-attempted`.
+  int32_t stop_after_failures = 5;
+};
+
 // One configured plugin instance: plugins.<name>.
 struct InstanceConfig {
   std::string name;  // the instance id: log lines, state table and reports use it
@@ -50,6 +60,7 @@ struct Config {
   std::string log_level;                           // empty: CLI default
   std::string log_format;                          // empty: CLI default
   HttpConfig http;
+  SyncConfig sync;
   std::vector<InstanceConfig> plugins;  // sorted by name
 
   const InstanceConfig* find_instance(const std::string& name) const;

@@ -14,15 +14,16 @@
 
 namespace meterbridge::host::engine {
 
-// One vendor series' contribution to a line.
+// One vendor series feeding a line: the per-source breakdown kept as provenance. The line's
+// quantity is NOT the sum of these: the method applies to the line's daily total.
 struct PlanSource {
   std::string source;
   std::string customer_id;
   std::string customer_name;
   std::string sku;
   std::string metric;
-  double quantity = 0;  // the method's result for this series
-  int32_t days_with_data = 0;
+  double quantity = 0;           // the line's method applied to this series alone
+  int32_t days_with_data = 0;    // days with a value: a snapshot, or 0 on a collected day after one
   std::optional<Day> first_day;  // first and last day with a snapshot in the period
   std::optional<Day> last_day;
   std::optional<Day> determining_day;  // last: the last day; max: the day of the maximum
@@ -37,11 +38,13 @@ struct PlanLine {
   std::string period;  // YYYY-MM
   Period dates;
   int32_t billing_day = 1;
-  double measured = 0;  // sum of the sources' quantities
-  double included = 0;  // included units subtracted
-  double quantity = 0;  // what should be billed: sum over mappings of max(0, measured - included)
-  std::string method;   // the quantity method (or several, comma-separated)
+  double measured = 0;  // the method over the line's daily total (all feeding series summed)
+  double included = 0;  // included units subtracted (once per line)
+  double quantity = 0;  // what should be billed: measured - included, >= 0, then rounded
+  std::string method;   // the quantity method all the line's mappings share
   std::string tracking;
+  std::string rounding;                // up, down, nearest or none
+  std::optional<Day> determining_day;  // last: the last day; max: the day the peak was reached
   std::optional<double> unit_price;
   bool complete = true;  // false while the period has not ended
   // Billed before, but no usage at all this period from its (fully collected) sources: planned
@@ -52,7 +55,9 @@ struct PlanLine {
 
 // Usage that is not billed, and why. kind: unmapped-customer, unmapped-product,
 // mapping-removed, psa-mismatch, sync-off, unbilled-metric, excluded, ambiguous-metric,
-// missing-days.
+// conflicting-rules (mappings into one line disagree on method, tracking or rounding),
+// missing-days, duplicate (the last sync found several owned PSA lines for one company line:
+// `sku` holds the line, `quantity` the units billed too many).
 struct PlanException {
   std::string kind;
   std::string source;
@@ -75,7 +80,23 @@ struct Plan {
 
 // Builds the plan of `period` from the store. `today` (in the operator's zone) tells complete
 // periods from running ones and which days should have been collected.
+//
+// The billing rules (README "Billing rules"):
+// - Zero days: a collect answers the whole day (P6.1), so on a day its source collected, a
+//   series that had a snapshot earlier in the period and none that day counts 0. A day its source
+//   did not collect has no data (and is reported as missing-days).
+// - Consolidation: the series feeding one (company, line) are summed per day (a day counts when
+//   every feeding source collected it; with monthly tracking, each series' month snapshot is
+//   summed per month) and the method applies to that daily total, so a line bills what the
+//   customer used at once, not the sum of each series' peak.
+// - Included units: once per line (the largest of the feeding mappings' values).
+// - Rounding: after included units, by the mappings' rule (default up for prorated and
+//   average, none otherwise). Mappings into one line must agree on method, tracking and
+//   rounding; when they do not, the line is left out as conflicting-rules.
 Plan build_plan(store::BillingStore& store, YearMonth period, Day today);
+
+// The units a journaled duplicate finding says the PSA bills too many (0 when unknown).
+double duplicate_extra(const store::JournalEntry& finding);
 
 // The global billing day (1 when never set) and the decrease threshold for holding.
 int32_t global_billing_day(store::MappingStore& mapping);

@@ -174,6 +174,49 @@ MethodResult apply_quantity_method(QuantityMethod method, Tracking tracking, con
   return r;
 }
 
+std::optional<Rounding> parse_rounding(std::string_view text) {
+  if (text == "up") return Rounding::up;
+  if (text == "down") return Rounding::down;
+  if (text == "nearest") return Rounding::nearest;
+  if (text == "none") return Rounding::none;
+  return std::nullopt;
+}
+
+const char* to_string(Rounding rounding) {
+  switch (rounding) {
+    case Rounding::up:
+      return "up";
+    case Rounding::down:
+      return "down";
+    case Rounding::nearest:
+      return "nearest";
+    case Rounding::none:
+      return "none";
+  }
+  return "unknown";
+}
+
+Rounding default_rounding(QuantityMethod method) {
+  return method == QuantityMethod::prorated || method == QuantityMethod::average ? Rounding::up
+                                                                                 : Rounding::none;
+}
+
+double apply_rounding(Rounding rounding, double q) {
+  const double exact = round_quantity(q);
+  if (!std::isfinite(exact)) return exact;
+  switch (rounding) {
+    case Rounding::up:
+      return std::ceil(exact) + 0.0;  // + 0.0: ceil(-0.x) is -0
+    case Rounding::down:
+      return std::floor(exact) + 0.0;
+    case Rounding::nearest:
+      return std::round(exact) + 0.0;
+    case Rounding::none:
+      return exact;
+  }
+  throw std::invalid_argument("invalid rounding " + std::to_string(static_cast<int32_t>(rounding)));
+}
+
 double round_quantity(double q) {
   if (!std::isfinite(q)) return q;
   constexpr double scale = 10000.0;

@@ -55,6 +55,20 @@ struct MethodResult {
 MethodResult apply_quantity_method(QuantityMethod method, Tracking tracking, const Period& period,
                                    const std::vector<DailyValue>& values);
 
+// Whole units for the PSA: applied to a line's quantity after included units. `none` keeps the
+// 4-decimal quantity. Stored as these integers; zero is never valid.
+enum class Rounding : int32_t { up = 1, down = 2, nearest = 3, none = 4 };
+
+// "up", "down", "nearest", "none" (exact, lower-case), else nullopt.
+std::optional<Rounding> parse_rounding(std::string_view text);
+const char* to_string(Rounding rounding);
+// The rule of a mapping that names none: `up` for prorated and average (their results are
+// fractions of a seat, and a seat used part of the month is a seat), `none` for last and max.
+Rounding default_rounding(QuantityMethod method);
+// q rounded to 4 decimals first (so 15.00000001 is 15, not 16), then to whole units: up (ceil),
+// down (floor) or nearest (half away from zero); `none` gives the 4-decimal value.
+double apply_rounding(Rounding rounding, double q);
+
 // To 4 decimal places, half away from zero (so 0.1 + 0.2 gives 0.3); -0 becomes 0. Non-finite
 // values and magnitudes too large to carry 4 decimals come back unchanged.
 double round_quantity(double q);

@@ -1,6 +1,7 @@
 #include "engine/reconcile_report.hpp"
 
 #include <cmath>
+#include <map>
 
 #include "engine/quantity_method.hpp"
 
@@ -9,12 +10,24 @@ namespace meterbridge::host::engine {
 ReconcileReport build_reconcile_report(const Plan& plan, store::JournalStore& journal) {
   ReconcileReport r;
   r.plan = &plan;
+  std::map<std::string, store::JournalEntry> duplicates;
+  for (auto& d : journal.open_duplicates(plan.period)) {
+    duplicates.emplace(d.psa + '\x1f' + d.company_id + '\x1f' + d.line_id, std::move(d));
+  }
   for (const auto& l : plan.lines) {
     ReconcileLine rl;
     rl.line = &l;
     if (auto known = journal.last_known(l.psa, l.company_id, l.line_id, l.period)) {
       rl.billed = known->after_qty;
       rl.billed_at = known->at;
+    }
+    // The PSA bills the duplicates too: they are part of what is billed.
+    auto d = duplicates.find(l.psa + '\x1f' + l.company_id + '\x1f' + l.line_id);
+    if (d != duplicates.end()) {
+      rl.duplicate = d->second.message;
+      rl.billed = rl.billed.value_or(d->second.after_qty.value_or(0)) + duplicate_extra(d->second);
+      rl.billed_at = d->second.at;
+      ++r.lines_duplicated;
     }
     if (l.unit_price) {
       rl.value = std::round(l.quantity * *l.unit_price * 100.0) / 100.0;
@@ -59,7 +72,8 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                      {"unit_price", opt(l.unit_price)},
                      {"money", opt(rl.money)},
                      {"value", opt(rl.value)},
-                     {"complete", l.complete}});
+                     {"complete", l.complete},
+                     {"duplicate", rl.duplicate.empty() ? json(nullptr) : json(rl.duplicate)}});
   }
   json unbilled = json::array();
   for (const auto& e : r.plan->exceptions) unbilled.push_back(plan_exception_to_json(e));
@@ -69,6 +83,7 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                {{"lines", r.lines.size()},
                 {"differing", r.lines_differing},
                 {"unknown", r.lines_unknown},
+                {"duplicated", r.lines_duplicated},
                 {"money", r.money_total},
                 {"value", r.value_total}}}};
   out["lines"] = std::move(lines);  // moved, not copied: a month can hold 100,000 lines

@@ -21,6 +21,7 @@ struct ReconcileLine {
   std::optional<double> difference;  // planned - billed
   std::optional<double> money;       // difference * unit price
   std::optional<double> value;       // planned * unit price: what the line should bill
+  std::string duplicate;             // the last sync found duplicates: what it said
 };
 
 struct ReconcileReport {
@@ -30,6 +31,7 @@ struct ReconcileReport {
   double value_total = 0;     // planned value of the lines with a known price
   int64_t lines_unknown = 0;  // never billed through meterbridge
   int64_t lines_differing = 0;
+  int64_t lines_duplicated = 0;  // the PSA holds several owned lines for one target
 };
 
 ReconcileReport build_reconcile_report(const Plan& plan, store::JournalStore& journal);

@@ -26,6 +26,14 @@ struct SyncOptions {
   bool dry_run = false;
   // A decrease of more than this percentage of what the PSA holds is held for approval.
   double hold_decrease_percent = 20;
+  // A create whose outcome is unknown (no answer) is not sent again for this long after its
+  // last journal entry: the line is `pending` while the PSA may still be writing it.
+  int64_t pending_grace_ms = 120000;
+  // After this many lines in a row fail for a run-wide reason (transient, rate-limited, auth,
+  // no answer), the run stops writing to the sink; the lines left are `not-attempted`.
+  int32_t stop_after_failures = 5;
+  // The wall clock in Unix milliseconds (the journal's times are wall-clock UTC); tests set it.
+  std::function<int64_t()> now_ms;
 };
 
 struct SyncLineResult {
@@ -37,7 +45,10 @@ struct SyncLineResult {
   std::optional<double> before;  // what the PSA held (absent: no line)
   double planned = 0;
   std::optional<double> after;  // what it holds after the run (dry-run: would hold)
-  std::string action;           // none, create, update, cancel, held, error
+  // none, create, update, cancel, held, pending (an earlier create may still land), duplicate
+  // (several owned PSA lines; nothing written until resolved), not-attempted (the sink kept
+  // failing), error
+  std::string action;
   std::string message;
   std::string ref;
 };
@@ -49,9 +60,14 @@ struct SyncReport {
   int64_t held = 0;
   int64_t errors = 0;
   int64_t recovered = 0;  // intents of an interrupted run, completed by reading the PSA
+  int64_t pending = 0;
+  int64_t duplicates = 0;
+  int64_t not_attempted = 0;
+  std::string stopped;  // why the run stopped writing to this sink early; "" when it did not
 };
 
-// Syncs the plan's lines of PSA `psa` through `call`. Journal entries carry run_id.
+// Syncs the plan's lines of PSA `psa` through `call`: read, decide, write (see sink_sync.cpp).
+// Journal entries carry run_id.
 SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::string& psa,
                      const SinkCall& call, const SyncOptions& options, int64_t run_id);
 

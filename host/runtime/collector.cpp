@@ -158,6 +158,13 @@ std::vector<DiscoverResult> discover_catalogs(PluginHost& host, const Config& co
           }
           store.mapping().upsert_psa_companies(companies);
           store.mapping().upsert_psa_lines(lines);
+          // The sync refuses a fraction to a sink that only takes signed whole-unit deltas.
+          const std::string model = answer.value("quantity_model", "absolute");
+          if (model != "absolute" && model != "delta") {
+            throw std::runtime_error("discover answered quantity_model '" + model +
+                                     "' (expected absolute or delta)");
+          }
+          store.mapping().set_setting("quantity_model/" + inst->name, model);
           d.customers = static_cast<int64_t>(companies.size());
           d.products = static_cast<int64_t>(lines.size());
         }

@@ -138,6 +138,40 @@ std::optional<JournalEntry> JournalStore::latest(const std::string& psa,
   return latest_where("1 = 1", psa, company_id, line_id, period);
 }
 
+std::optional<JournalEntry> JournalStore::latest_outcome(const std::string& psa,
+                                                         const std::string& company_id,
+                                                         const std::string& line_id,
+                                                         const std::string& period) {
+  return latest_where("entry = 'outcome'", psa, company_id, line_id, period);
+}
+
+std::optional<JournalEntry> JournalStore::unsettled_create(const std::string& psa,
+                                                           const std::string& company_id,
+                                                           const std::string& line_id,
+                                                           const std::string& period) {
+  std::optional<JournalEntry> intent = latest_where(
+      "entry = 'intent' AND action = 'create' AND NOT EXISTS (SELECT 1 FROM journal o WHERE "
+      "o.intent_id = journal.id AND o.entry = 'outcome' AND o.status <> 'uncertain')",
+      psa, company_id, line_id, period);
+  if (!intent) return intent;
+  Statement s = db_.prepare("SELECT max(at) FROM journal WHERE id = ?1 OR intent_id = ?1");
+  s.bind(1, intent->id);
+  if (s.step() && s.optional_text(0)) intent->at = *s.optional_text(0);
+  return intent;
+}
+
+std::vector<JournalEntry> JournalStore::open_duplicates(const std::string& period) {
+  Statement s = db_.prepare(
+      std::string(kColumns) +
+      "WHERE id IN (SELECT id FROM (SELECT id, status, ROW_NUMBER() OVER (PARTITION BY psa, "
+      "company_id, line_id ORDER BY id DESC) AS n FROM journal WHERE entry = 'outcome' AND "
+      "period = ?) WHERE n = 1 AND status = 'duplicate') ORDER BY psa, company_id, line_id");
+  s.bind(1, period);
+  std::vector<JournalEntry> out;
+  while (s.step()) out.push_back(read_entry(s));
+  return out;
+}
+
 std::vector<JournalEntry> JournalStore::last_known_lines(const std::string& period) {
   Statement s = db_.prepare(
       std::string(kColumns) +

@@ -26,7 +26,7 @@ struct JournalEntry {
   std::optional<double> desired_qty;  // what the plan wanted
   std::optional<double> after_qty;    // what the PSA holds after the write
   std::string action;                 // none, update, create, cancel, held, error
-  std::string status;                 // outcome: ok, error, held
+  std::string status;                 // outcome: ok, error, held, uncertain, duplicate
   std::string ref;                    // the PSA object written (addition id, ...)
   std::string message;
   std::string provenance;  // JSON: the plan line's sources
@@ -71,6 +71,18 @@ class JournalStore {
                                      const std::string& line_id, const std::string& period);
   std::optional<JournalEntry> last_approval(const std::string& psa, const std::string& company_id,
                                             const std::string& line_id, const std::string& period);
+  // The latest outcome (entry 'outcome') for a line and period.
+  std::optional<JournalEntry> latest_outcome(const std::string& psa, const std::string& company_id,
+                                             const std::string& line_id, const std::string& period);
+  // The latest create intent of a line whose outcome is unknown: no outcome at all, or one with
+  // status 'uncertain' (the write was sent and no answer came; it may still land). Its `at` is
+  // the time of its latest entry. nullopt when every create of the line was settled.
+  std::optional<JournalEntry> unsettled_create(const std::string& psa,
+                                               const std::string& company_id,
+                                               const std::string& line_id,
+                                               const std::string& period);
+  // The lines of `period` whose latest outcome found duplicates (status 'duplicate').
+  std::vector<JournalEntry> open_duplicates(const std::string& period);
   // For every line ever written, its latest successful outcome in a period up to `period`
   // (latest period first, then latest entry): what meterbridge last left the PSA billing.
   std::vector<JournalEntry> last_known_lines(const std::string& period);

@@ -75,9 +75,11 @@ std::vector<CustomerMapping> MappingStore::customer_mappings() {
 void MappingStore::put_product_mapping(const ProductMapping& m) {
   Statement s = db_.prepare(
       "INSERT INTO product_map (source, sku, metric, psa, line_id, sync, method, tracking, "
-      "included, unit_price, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+      "included, unit_price, updated_at, rounding) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
       "ON CONFLICT (source, sku) DO UPDATE SET metric = ?3, psa = ?4, line_id = ?5, sync = ?6, "
-      "method = ?7, tracking = ?8, included = ?9, unit_price = ?10, updated_at = ?11");
+      "method = ?7, tracking = ?8, included = ?9, unit_price = ?10, updated_at = ?11, "
+      "rounding = ?12");
   s.bind(1, m.source)
       .bind(2, m.sku)
       .bind(3, m.metric)
@@ -89,6 +91,7 @@ void MappingStore::put_product_mapping(const ProductMapping& m) {
       .bind(9, m.included)
       .bind(10, m.unit_price)
       .bind(11, utc_now_iso())
+      .bind(12, m.rounding.empty() ? std::optional<std::string>() : m.rounding)
       .run();
 }
 
@@ -103,7 +106,7 @@ bool MappingStore::remove_product_mapping(const std::string& source, const std::
 namespace {
 constexpr const char* kProductColumns =
     "SELECT source, sku, metric, psa, line_id, sync, method, tracking, included, unit_price, "
-    "updated_at FROM product_map ";
+    "updated_at, rounding FROM product_map ";
 ProductMapping read_product(const Statement& s) {
   ProductMapping m;
   m.source = s.text(0);
@@ -117,6 +120,7 @@ ProductMapping read_product(const Statement& s) {
   m.included = s.real(8);
   m.unit_price = s.optional_real(9);
   m.updated_at = s.text(10);
+  m.rounding = s.optional_text(11).value_or("");
   return m;
 }
 }  // namespace

@@ -45,6 +45,7 @@ struct ProductMapping {
   std::string method = "max";
   std::string tracking = "daily";
   double included = 0;
+  std::string rounding;              // up, down, nearest, none; "" = the method's default
   std::optional<double> unit_price;  // overrides the PSA line's price in reports
   std::string updated_at;
 };

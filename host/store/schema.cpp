@@ -101,7 +101,14 @@ CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
   BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+// Whole-unit rounding per product mapping; NULL: the method's default (up for prorated and
+// average, none otherwise).
+constexpr const char* kMigration2 = R"sql(
+ALTER TABLE product_map ADD COLUMN rounding TEXT
+  CHECK (rounding IS NULL OR rounding IN ('up', 'down', 'nearest', 'none'));
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
 
 }  // namespace
 

@@ -175,6 +175,13 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
     if (op == "search_catalog") return search_catalog(request);
     if (op == "create_product") return create_product(request);
     if (op == "edit_product") return edit_product(request);
+    if (op == "remove_duplicates") {
+      if (!request.contains("lines") || !request["lines"].is_array()) {
+        throw meterbridge::Error(MB_E_INVALID_ARGUMENT, "remove_duplicates needs an array 'lines'");
+      }
+      return {{"schema", "psa-duplicates.v1"},
+              {"lines", sink_.remove_duplicates(request["lines"])}};
+    }
     return meterbridge::SinkPlugin::invoke(op, request);
   }
 

@@ -1,6 +1,7 @@
 // connectwise-manage: read and apply on agreement additions. See cw_sink.hpp.
 #include "cw_sink.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -123,7 +124,17 @@ std::vector<json>& Sink::additions_of(int64_t agreement) {
 }
 
 bool Sink::marked(const json& addition) const {
-  return string_field(addition, "invoiceDescription").rfind("[" + settings_.marker + "]", 0) == 0;
+  const std::string d = string_field(addition, "invoiceDescription");
+  return d.rfind("[" + settings_.marker + "]", 0) == 0 ||
+         d.rfind("[" + settings_.marker + " #", 0) == 0;
+}
+
+std::string Sink::marker_text(const json& line) const {
+  // The journal intent that creates the addition, so a late-landing write can be tied to it.
+  if (line.contains("intent_id") && line["intent_id"].is_number_integer()) {
+    return "[" + settings_.marker + " #" + std::to_string(line["intent_id"].get<int64_t>()) + "] ";
+  }
+  return "[" + settings_.marker + "] ";
 }
 
 void Sink::record(const std::string& company, const std::string& line, int64_t agreement,
@@ -165,49 +176,45 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
   t.agreement = id_of(agreements.front());
   const std::vector<json>& additions = additions_of(t.agreement);
 
-  // The addition recorded in state, when it is still ours.
-  std::optional<json> recorded;
+  // The addition recorded in state, when it is still on this agreement.
+  int64_t recorded_id = 0;
   if (std::optional<std::string> saved = host_.state_get("addition/" + company + "/" + line)) {
     json s = json::parse(*saved, nullptr, false);
-    if (s.is_object() && s.value("agreement", int64_t{0}) == t.agreement &&
-        s.value("addition", int64_t{0}) > 0) {
-      for (const json& a : additions) {
-        if (id_of(a) == s["addition"].get<int64_t>() && product_identifier(a) == line &&
-            marked(a)) {
-          recorded = a;
-        }
-      }
+    if (s.is_object() && s.value("agreement", int64_t{0}) == t.agreement) {
+      recorded_id = s.value("addition", int64_t{0});
     }
   }
-  if (recorded && !cancelled(*recorded)) {
-    t.addition = std::move(recorded);
-    t.active = true;
-    t.quantity = quantity_of(*t.addition);
-    return t;
-  }
-  // No (active) recorded addition: adopt the single active marked one (after a crash or a lost
-  // answer of a POST); an unmarked addition is never a candidate.
+  // Every active marked addition of the product, whatever the state says: a create that landed
+  // after its answer was lost makes a second one, and trusting the recorded id would hide it.
   std::vector<json> owned;
+  std::optional<json> recorded;
   for (const json& a : additions) {
-    if (product_identifier(a) == line && marked(a) && !cancelled(a)) owned.push_back(a);
+    if (product_identifier(a) != line || !marked(a)) continue;
+    if (!cancelled(a)) owned.push_back(a);
+    if (recorded_id > 0 && id_of(a) == recorded_id) recorded = a;
   }
-  if (owned.size() > 1) {
-    std::string ids;
-    for (const json& a : owned) ids += (ids.empty() ? "" : ", ") + std::to_string(id_of(a));
-    t.error = "several owned additions for product '" + line + "' on agreement " +
-              std::to_string(t.agreement) + ": " + ids + "; refusing to guess";
+  if (owned.empty()) {
+    t.addition = std::move(recorded);  // cancelled, or nothing
     return t;
   }
-  if (owned.size() == 1) {
-    host_.info("adopting ConnectWise addition " + std::to_string(id_of(owned.front())) +
-               " (marked [" + settings_.marker + "]) for company " + company + ", product " + line);
-    record(company, line, t.agreement, id_of(owned.front()));
-    t.addition = std::move(owned.front());
-    t.active = true;
-    t.quantity = quantity_of(*t.addition);
-    return t;
+  std::sort(owned.begin(), owned.end(),
+            [](const json& a, const json& b) { return id_of(a) < id_of(b); });
+  auto kept = std::find_if(owned.begin(), owned.end(),
+                           [&](const json& a) { return id_of(a) == recorded_id; });
+  if (kept == owned.end()) {
+    // No active recorded addition: adopt the oldest marked one (after a crash or a lost answer
+    // of a POST); an unmarked addition is never a candidate.
+    kept = owned.begin();
+    host_.info("adopting ConnectWise addition " + std::to_string(id_of(*kept)) + " (marked [" +
+               settings_.marker + "]) for company " + company + ", product " + line);
+    record(company, line, t.agreement, id_of(*kept));
   }
-  t.addition = std::move(recorded);  // cancelled, or nothing
+  t.addition = *kept;
+  t.active = true;
+  t.quantity = quantity_of(*kept);
+  for (auto it = owned.begin(); it != owned.end(); ++it) {
+    if (it != kept) t.duplicates.push_back(*it);
+  }
   return t;
 }
 
@@ -223,19 +230,27 @@ json Sink::read(const json& lines) {
       out.push_back({{"key", key}, {"error", t.error}});
       continue;
     }
-    out.push_back({{"key", key},
-                   {"quantity", t.active ? json(t.quantity) : json(nullptr)},
-                   {"ref", t.ref()}});
+    json answer = {
+        {"key", key}, {"quantity", t.active ? json(t.quantity) : json(nullptr)}, {"ref", t.ref()}};
+    if (!t.duplicates.empty()) {
+      json duplicates = json::array();
+      for (const json& d : t.duplicates) {
+        duplicates.push_back({{"ref", std::to_string(t.agreement) + "/" + std::to_string(id_of(d))},
+                              {"quantity", quantity_of(d)}});
+      }
+      answer["duplicates"] = std::move(duplicates);
+    }
+    out.push_back(std::move(answer));
   }
   return out;
 }
 
 std::string Sink::line_name(const std::string& line) {
-  auto it = seen_.line_names.find(line);
-  if (it != seen_.line_names.end()) return it->second;
+  auto it = line_names_.find(line);
+  if (it != line_names_.end()) return it->second;
   std::vector<json> items = client_.list("/procurement/catalog", "identifier=" + quote(line), 1);
   std::string name = items.empty() ? "" : string_field(items.front(), "description");
-  return seen_.line_names[line] = name.empty() ? line : name;
+  return line_names_[line] = name.empty() ? line : name;
 }
 
 json Sink::apply_line(const json& l, bool& wrote) {
@@ -253,6 +268,12 @@ json Sink::apply_line(const json& l, bool& wrote) {
   // Re-read what the PSA holds now; expected_quantity is never trusted.
   Target t = resolve(company, line);
   if (!t.error.empty()) return error_line(key, t.error);
+  if (!t.duplicates.empty()) {
+    return error_line(key, std::to_string(t.duplicates.size() + 1) +
+                               " active marked additions for product '" + line + "' on agreement " +
+                               std::to_string(t.agreement) +
+                               "; nothing written until the duplicates are removed");
+  }
   json answer = {
       {"key", key}, {"before", t.active ? json(t.quantity) : json(nullptr)}, {"ref", t.ref()}};
   const std::string additions = "/finance/agreements/" + std::to_string(t.agreement) + "/additions";
@@ -292,7 +313,7 @@ json Sink::apply_line(const json& l, bool& wrote) {
                {"quantity", want},
                {"billCustomer", "Billable"},
                {"effectiveDate", date + "T00:00:00Z"},
-               {"invoiceDescription", "[" + settings_.marker + "] " + name}};
+               {"invoiceDescription", marker_text(l) + name}};
   wrote = true;
   json created = client_.post(additions, body);
   remember(t.agreement, created);
@@ -309,6 +330,50 @@ json Sink::apply_line(const json& l, bool& wrote) {
   return answer;
 }
 
+json Sink::remove_line_duplicates(const json& l) {
+  const json key = l.contains("key") ? l["key"] : json(nullptr);
+  Target t = resolve(text(l, "company_id"), text(l, "line_id"));
+  if (!t.error.empty()) return {{"key", key}, {"action", "error"}, {"message", t.error}};
+  json answer = {{"key", key}, {"kept", t.active ? json(t.ref()) : json(nullptr)}};
+  json removed = json::array();
+  const std::string additions = "/finance/agreements/" + std::to_string(t.agreement) + "/additions";
+  for (const json& d : t.duplicates) {
+    // Cancelled on its own effective date: it bills nothing, and stays visible in ConnectWise.
+    std::string date = string_field(d, "effectiveDate").substr(0, 10);
+    if (!is_date(date)) date = text(l, "period_start");
+    const std::string id = std::to_string(id_of(d));
+    try {
+      remember(t.agreement, client_.patch(additions + "/" + id,
+                                          json::array({{{"op", "replace"},
+                                                        {"path", "cancelledDate"},
+                                                        {"value", date + "T00:00:00Z"}}})));
+    } catch (const meterbridge::Error& e) {
+      answer["action"] = "error";
+      answer["message"] = "cancelling duplicate addition " + id + ": " + e.what();
+      answer["removed"] = std::move(removed);
+      return answer;
+    }
+    host_.info("cancelled duplicate ConnectWise addition " + id + " (dated " + date +
+               ") on agreement " + std::to_string(t.agreement) + "; kept " + t.ref());
+    removed.push_back(
+        {{"ref", std::to_string(t.agreement) + "/" + id}, {"quantity", quantity_of(d)}});
+  }
+  answer["action"] = removed.empty() ? "none" : "removed";
+  answer["removed"] = std::move(removed);
+  return answer;
+}
+
+json Sink::remove_duplicates(const json& lines) {
+  seen_ = Seen{};
+  load_agreements(lines);
+  json out = json::array();
+  for (const json& l : lines) {
+    host_.throw_if_cancelled();
+    out.push_back(remove_line_duplicates(l));
+  }
+  return out;
+}
+
 json Sink::apply(const json& lines) {
   seen_ = Seen{};
   load_agreements(lines);
@@ -317,19 +382,28 @@ json Sink::apply(const json& lines) {
   for (const json& l : lines) {
     host_.throw_if_cancelled();
     const json key = l.is_object() && l.contains("key") ? l["key"] : json(nullptr);
+    bool sent = false;  // this line sent a write
     try {
-      out.push_back(apply_line(l, wrote));
+      out.push_back(apply_line(l, sent));
+      wrote = wrote || sent;
     } catch (const ApiError& e) {
+      wrote = wrote || sent;
       if (!e.line_level() && !wrote) throw;
       std::string message = e.line_level() && !e.cw_message().empty()
                                 ? "ConnectWise refused the line: HTTP " +
                                       std::to_string(e.http_status()) + ", " + e.cw_message()
                                 : e.what();
       host_.warn("line " + key.dump() + ": " + message);
-      out.push_back(error_line(key, message));
+      out.push_back(meterbridge::sink_error_line(key, message, e.status()));
+    } catch (const meterbridge::NoResponseError& e) {
+      // A write this line sent got no answer: it may still land.
+      wrote = wrote || sent;
+      if (!wrote) throw;
+      out.push_back(meterbridge::sink_error_line(key, e.what(), e.status(), sent));
     } catch (const meterbridge::Error& e) {
+      wrote = wrote || sent;
       if (!wrote || e.status() == MB_E_CANCELLED) throw;
-      out.push_back(error_line(key, e.what()));
+      out.push_back(meterbridge::sink_error_line(key, e.what(), e.status()));
     }
   }
   return out;

@@ -1,9 +1,12 @@
 // connectwise-manage: read and apply of billed quantities on ConnectWise agreement additions.
 //
 // Ownership: the plugin only ever edits an addition it created or adopted: one whose
-// invoiceDescription starts with "[<marker>]" and whose id it recorded in host state under
-// "addition/<company>/<line>" (or, with no state, the single active marked addition for the
-// product on the target agreement, which it then records). Unmarked additions are never touched.
+// invoiceDescription starts with "[<marker>]" or "[<marker> #<intent>]" (the journal intent
+// that created it). Every read and apply looks at ALL active marked additions of the product on
+// the target agreement, whatever the state says: one is kept (the one recorded in host state
+// under "addition/<company>/<line>", else the oldest, which is then recorded) and any other is a
+// duplicate, reported and never written around; remove_duplicates cancels the extra ones dated
+// their own effective date, so they bill nothing. Unmarked additions are never touched.
 //
 // Calls: each read or apply starts from what ConnectWise holds at that moment, but reads each
 // thing once per call: the target agreements of all requested companies in one listing (chunks
@@ -32,6 +35,10 @@ class Sink {
 
   json read(const json& lines);
   json apply(const json& lines);
+  // For each line {"key","company_id","line_id"}: cancels every duplicate (active marked
+  // addition other than the kept one) dated its own effective date. Answers {"key","action":
+  // "removed"|"none"|"error","kept","removed":[{"ref","quantity"}],"message"?}.
+  json remove_duplicates(const json& lines);
 
   // The conditions that find the active agreements of the configured type of these companies.
   std::string agreement_conditions(const std::vector<std::string>& company_ids) const;
@@ -44,6 +51,7 @@ class Sink {
     std::optional<json> addition;  // the owned addition (maybe cancelled)
     bool active = false;           // the owned addition exists and is not cancelled
     double quantity = 0;           // its quantity when active
+    std::vector<json> duplicates;  // the other active marked additions for the same product
     std::string ref() const;
   };
 
@@ -51,8 +59,10 @@ class Sink {
   struct Seen {
     std::map<std::string, std::vector<json>> agreements;  // company id -> its target agreements
     std::map<int64_t, std::vector<json>> additions;       // agreement id -> all its additions
-    std::map<std::string, std::string> line_names;        // catalog identifier -> description
   };
+  // Catalog identifier -> description, kept across calls: a sync writes in small batches, and
+  // a product's description is no ownership fact that must be read again at write time.
+  std::map<std::string, std::string> line_names_;
 
   // Lists the target agreements of every numeric company id among lines, in few calls.
   void load_agreements(const json& lines);
@@ -62,9 +72,12 @@ class Sink {
   void remember(int64_t agreement, const json& addition);
   Target resolve(const std::string& company, const std::string& line);
   bool marked(const json& addition) const;
+  // "[<marker> #<intent_id>] " for a line with an intent id, else "[<marker>] ".
+  std::string marker_text(const json& line) const;
   void record(const std::string& company, const std::string& line, int64_t agreement,
               int64_t addition) const;
   json apply_line(const json& line, bool& wrote);
+  json remove_line_duplicates(const json& line);
   std::string line_name(const std::string& line);
 
   meterbridge::Host host_;

@@ -51,6 +51,14 @@ class Error : public std::runtime_error {
   mb_status status_;
 };
 
+// Thrown by Host::http when no HTTP response arrived at all (timeout, refused or dropped
+// connection; status MB_E_TRANSIENT). For a write this means its outcome is unknown: the server
+// may have applied it. A sink answers such a line with sink_error_line(..., uncertain = true).
+class NoResponseError : public Error {
+ public:
+  using Error::Error;
+};
+
 inline Error config_error(const std::string& m) {
   return Error(MB_E_CONFIG, m);
 }
@@ -241,13 +249,15 @@ class Host {
   void warn(std::string_view m) const { log(MB_LOG_WARN, m); }
   void error(std::string_view m) const { log(MB_LOG_ERROR, m); }
 
-  // Throws Error when no HTTP response arrived; any HTTP status is returned, not thrown.
+  // Throws NoResponseError when no HTTP response arrived, Error for a cancelled or malformed
+  // request; any HTTP status is returned, not thrown.
   HttpResponse http(const HttpRequest& request) const {
     require(MB_SDK_HOST_HAS(http), "http");
     std::string text = request.to_json().dump();
     mb_buffer out{};
     mb_status s = api_->http(api_->host, to_mb_str(text), &out);
     std::string answer = detail::take_buffer(out);
+    if (s == MB_E_TRANSIENT) throw NoResponseError(s, answer);
     if (s != MB_OK) throw Error(s, answer);
     return HttpResponse::from_json(json::parse(answer));
   }
@@ -446,6 +456,23 @@ class SourcePlugin : public Plugin {
   }
 };
 
+// An apply answer line for a line that was not written as asked (psa-apply-result.v1):
+// `status` becomes "error_class" (the host stops a run after several run-wide classes in a
+// row: transient, rate-limited, auth), and `uncertain` says the write was sent and no answer
+// came, so it may still land (the host then does not create the line again for a grace time).
+inline json sink_error_line(const json& key, const std::string& message, mb_status status,
+                            bool uncertain = false) {
+  json line = {{"key", key},
+               {"before", nullptr},
+               {"after", nullptr},
+               {"action", "error"},
+               {"ref", ""},
+               {"message", message},
+               {"error_class", status_name(status)}};
+  if (uncertain) line["uncertain"] = true;
+  return line;
+}
+
 // A sink plugin: a PSA that receives billed quantities (sdk/PROTOCOL.md section 6, "Sink
 // plugins"). The host always hands absolute desired quantities; a PSA that only takes signed
 // deltas computes them from what it reads, never from memory, so a retry cannot double-bill.
@@ -455,12 +482,15 @@ class SinkPlugin : public Plugin {
   // "quantity_model":"absolute"|"delta"} (psa-catalog.v1).
   virtual json discover() = 0;
   // For each requested line {"key","company_id","line_id","period","period_start",
-  // "period_end"}, what the PSA holds now: {"key","quantity": number|null,"ref"} or
-  // {"key","error":"..."} (psa-state.v1). null quantity: no owned line exists.
+  // "period_end"}, what the PSA holds now: {"key","quantity": number|null,"ref",
+  // "duplicates"?: [{"ref","quantity"}]} or {"key","error":"..."} (psa-state.v1). null
+  // quantity: no owned line exists. duplicates: more owned lines for the same target than the
+  // one answered (the host writes nothing for the line and reports them).
   virtual json read(const json& lines) = 0;
   // For each line {..., "quantity", "expected_quantity", "effective_date", "intent_id"}: re-read,
   // write only the difference, and answer {"key","before","after","action","ref","delta"?,
-  // "message"?} with action none|update|create|cancel|error (psa-apply-result.v1).
+  // "message"?} with action none|update|create|cancel|error (psa-apply-result.v1); an error
+  // line is best built with sink_error_line.
   virtual json apply(const json& lines) = 0;
 
   json invoke(const std::string& op, const json& request) override {

@@ -218,23 +218,28 @@ TEST_CASE("sync writes the plan once, a second sync writes nothing, a change is 
   BillingScenario s("billing-sync");
   drop_october(s);
   collect_and_map(s);
-  json dry = s.run_json({"sync", "--period", "2026-10", "--dry-run"});
+  json dry = s.run_json({"sync", "--period", "2026-10", "--no-collect", "--dry-run"});
   for (const auto& l : sync_lines(dry)) CHECK(l["action"] == "create");
   CHECK(s.ledger()["writes"] == 0);
 
-  json first = s.run_json({"sync", "--period", "2026-10"});
+  json first = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
   CHECK(sync_lines(first).size() == 3);
   for (const auto& l : sync_lines(first)) CHECK(l["action"] == "create");
   CHECK(s.ledger()["writes"] == 3);
   CHECK(s.ledger()["lines"]["C1/EDR"]["quantity"] == 12);
 
-  json second = s.run_json({"sync", "--period", "2026-10"});
+  json second = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
   for (const auto& l : sync_lines(second)) CHECK(l["action"] == "none");
   CHECK(s.ledger()["writes"] == 3);
 
-  s.drop_csv("late.csv", {"2026-10-04,t-1,Acme Dental Group,EP-ADV,Intercept X Advanced,seats,15"});
+  // A late export of a whole day (a collect answers the whole day: who is missing had none).
+  s.drop_csv("late.csv",
+             {"2026-10-04,t-1,Acme Dental Group,EP-ADV,Intercept X Advanced,seats,15",
+              "2026-10-04,t-2,Brightwater Logistics,EP-ADV,Intercept X Advanced,seats,5",
+              "2026-10-04,t-3,Citta di Lugo Srl,MAIL-STD,Email Standard,users,8",
+              "2026-10-04,t-4,Unknown Holdings LLC,EP-ADV,Intercept X Advanced,seats,3"});
   REQUIRE(s.run({"collect", "--date", "2026-10-04"}).exit_code == 0);
-  json third = s.run_json({"sync", "--period", "2026-10"});
+  json third = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
   int updates = 0;
   for (const auto& l : sync_lines(third)) updates += l["action"] == "update";
   CHECK(updates == 1);
@@ -265,8 +270,13 @@ TEST_CASE("reconcile report shows differences and their money before a sync") {
   BillingScenario s("billing-report");
   drop_october(s);
   collect_and_map(s);
-  REQUIRE(s.run({"sync", "--period", "2026-10"}).exit_code == 0);
-  s.drop_csv("late.csv", {"2026-10-04,t-1,Acme Dental Group,EP-ADV,Intercept X Advanced,seats,20"});
+  REQUIRE(s.run({"sync", "--period", "2026-10", "--no-collect"}).exit_code == 0);
+  // A late export of a whole day (a collect answers the whole day: who is missing had none).
+  s.drop_csv("late.csv",
+             {"2026-10-04,t-1,Acme Dental Group,EP-ADV,Intercept X Advanced,seats,20",
+              "2026-10-04,t-2,Brightwater Logistics,EP-ADV,Intercept X Advanced,seats,5",
+              "2026-10-04,t-3,Citta di Lugo Srl,MAIL-STD,Email Standard,users,8",
+              "2026-10-04,t-4,Unknown Holdings LLC,EP-ADV,Intercept X Advanced,seats,3"});
   REQUIRE(s.run({"collect", "--date", "2026-10-04"}).exit_code == 0);
   json report = s.run_json({"report", "reconcile", "--period", "2026-10"});
   json l = line_of(report["lines"], "C1", "EDR");
@@ -290,14 +300,14 @@ TEST_CASE("steep decreases and drops to zero are held until approved") {
   BillingScenario s("billing-hold");
   drop_october(s);
   collect_and_map(s);
-  REQUIRE(s.run({"sync", "--period", "2026-10"}).exit_code == 0);
+  REQUIRE(s.run({"sync", "--period", "2026-10", "--no-collect"}).exit_code == 0);
   // Corrected data: t-2 used 1 seat, not 5 (an 80% decrease).
   s.drop_csv("usage-2026-10.csv",
              {"2026-10-01,t-1,Acme Dental Group,EP-ADV,Intercept X Advanced,seats,12",
               "2026-10-01,t-2,Brightwater Logistics,EP-ADV,Intercept X Advanced,seats,1",
               "2026-10-01,t-3,Citta di Lugo Srl,MAIL-STD,Email Standard,users,8"});
   REQUIRE(s.run({"collect", "--from", "2026-10-01", "--to", "2026-10-03"}).exit_code == 0);
-  json held = s.run_json({"sync", "--period", "2026-10"});
+  json held = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
   std::string c2_action;
   for (const auto& l : sync_lines(held)) {
     if (l["company"] == "C2") c2_action = l["action"];
@@ -306,7 +316,7 @@ TEST_CASE("steep decreases and drops to zero are held until approved") {
   CHECK(s.ledger()["lines"]["C2/EDR"]["quantity"] == 5);
   REQUIRE(s.run({"approve", "--period", "2026-10", "--company", "C2", "--line", "EDR"}).exit_code ==
           0);
-  json after = s.run_json({"sync", "--period", "2026-10"});
+  json after = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
   for (const auto& l : sync_lines(after)) {
     if (l["company"] == "C2") CHECK(l["action"] == "update");
   }
@@ -321,7 +331,7 @@ TEST_CASE("a sync killed between journal intent and outcome is completed by the 
       BillingScenario s(std::string("billing-crash-") + model, extra);
       drop_october(s);
       collect_and_map(s);
-      auto killed = s.run({"sync", "--period", "2026-10"});
+      auto killed = s.run({"sync", "--period", "2026-10", "--no-collect"});
       CHECK(killed.exit_code == 128 + 9);  // SIGKILL after the second write reached the ledger
       CHECK(s.ledger()["writes"] == 2);
       json journal = s.run_json({"journal", "--period", "2026-10"});
@@ -334,9 +344,18 @@ TEST_CASE("a sync killed between journal intent and outcome is completed by the 
       CHECK(outcomes == 0);
 
       s.write_config(std::string(R"({"quantity_model": ")") + model + R"("})");
-      json rerun = s.run_json({"sync", "--period", "2026-10"});
+      json rerun = s.run_json({"sync", "--period", "2026-10", "--no-collect"}, 0);
       CHECK(rerun["sinks"][0]["recovered"] == 3);
-      CHECK(rerun["sinks"][0]["writes"] == 1);
+      // The third write was journaled but never answered: as far as the host knows it may
+      // still land, so within the grace time it is pending, not written a second time.
+      CHECK(rerun["sinks"][0]["writes"] == 0);
+      CHECK(rerun["sinks"][0]["pending"] == 1);
+      CHECK(s.ledger()["writes"] == 2);
+
+      s.write_config(std::string(R"({"quantity_model": ")") + model + R"("})",
+                     {{"pending_grace_ms", 1}});
+      json later = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+      CHECK(later["sinks"][0]["writes"] == 1);
       json ledger = s.ledger();
       CHECK(ledger["writes"] == 3);  // no line written twice
       if (std::string(model) == "delta") {
@@ -347,7 +366,7 @@ TEST_CASE("a sync killed between journal intent and outcome is completed by the 
       json plan = s.run_json({"plan", "--period", "2026-10"});
       json report = s.run_json({"report", "reconcile", "--period", "2026-10"});
       for (const auto& l : report["lines"]) CHECK(l["billed"] == l["planned"]);
-      json third = s.run_json({"sync", "--period", "2026-10"});
+      json third = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
       CHECK(third["sinks"][0]["writes"] == 0);
       CHECK(s.ledger()["writes"] == 3);
     }

@@ -16,7 +16,7 @@ BillingScenario::BillingScenario(const std::string& name, const std::string& sin
   write_config(sink_extra);
 }
 
-void BillingScenario::write_config(const std::string& sink_extra) {
+void BillingScenario::write_config(const std::string& sink_extra, const json& sync) {
   json sink_settings = {
       {"ledger_file", ledger_file.string()},
       {"companies",
@@ -36,6 +36,7 @@ void BillingScenario::write_config(const std::string& sink_extra) {
        {{"drop",
          {{"enabled", true}, {"plugin", "file-drop"}, {"settings", {{"folder", drop.string()}}}}},
         {"psa", {{"enabled", true}, {"plugin", "ledger-sink"}, {"settings", sink_settings}}}}}};
+  if (!sync.is_null()) c["sync"] = sync;
   write_file(config, c.dump(2));
 }
 

@@ -14,7 +14,8 @@ struct BillingScenario {
   explicit BillingScenario(const std::string& name, const std::string& sink_extra = "");
 
   // Rewrites the config (e.g. to change the sink's fault settings between runs).
-  void write_config(const std::string& sink_extra);
+  // sync: the config's "sync" object (pending_grace_ms, stop_after_failures), if any.
+  void write_config(const std::string& sink_extra, const nlohmann::json& sync = nullptr);
   // Writes a CSV export into the drop folder (header added).
   void drop_csv(const std::string& file, const std::vector<std::string>& rows);
   ProcessResult run(std::vector<std::string> args) const;

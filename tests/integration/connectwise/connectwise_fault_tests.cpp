@@ -206,13 +206,23 @@ TEST_CASE("faults: apply, creating additions") {
         CHECK(line["251"].dump().find(wf.error_text) != std::string::npos);
         CHECK(s.active_additions("EDR-SEAT", 502).size() == (wf.applied ? 1u : 0u));
 
-        // The next sync re-reads: it adopts what was written or writes what was not.
+        // The next sync re-reads: it adopts what was written. What was not written is created
+        // again at once after a refusal (500); after no answer at all (dropped) it may still
+        // land, so it is pending until the grace time is over, then created.
+        const bool no_answer = wf.fault["kind"] == "drop";
         json again = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
         std::map<std::string, std::string> action;
         for (const auto& l : sync_lines(again)) action[l["company"]] = l["action"];
         CHECK(action["250"] == "none");
-        CHECK(action["251"] == (wf.applied ? "none" : "create"));
+        CHECK(action["251"] == (wf.applied ? "none" : no_answer ? "pending" : "create"));
         CHECK(action["253"] == "none");
+        if (no_answer) {
+          s.set_sync({{"pending_grace_ms", 1}});
+          json later = s.run_json({"sync", "--period", "2026-10", "--no-collect"});
+          for (const auto& l : sync_lines(later)) {
+            if (l["company"] == "251") CHECK(l["action"] == "create");
+          }
+        }
       }
       for (auto [agreement, quantity] : {std::pair{500, 12}, {502, 7}, {505, 5}}) {
         const json owned = s.active_additions("EDR-SEAT", agreement);

@@ -6,6 +6,9 @@
 
 #include <fstream>
 
+#include <httplib.h>
+#include <openssl/evp.h>
+
 #include <nlohmann/json.hpp>
 
 #include "../../emulators/emulator_process.hpp"
@@ -44,7 +47,13 @@ struct CwSetup {
                               {"private_key", private_key},
                               {"client_id", seed["client_ids"][0]}}}}}}}};
     if (!http_.is_null()) c["http"] = http_;
+    if (!sync_.is_null()) c["sync"] = sync_;
     write_file(dir / "config.json", c.dump(2));
+  }
+  // The config's "sync" object (pending_grace_ms, stop_after_failures); rewrites the config.
+  void set_sync(nlohmann::json sync) {
+    sync_ = std::move(sync);
+    write_config("${env:MB_TEST_CW_KEY}");
   }
   void usage(const std::string& rows) {
     write_file(dir / "drop" / "usage.csv",
@@ -79,6 +88,32 @@ struct CwSetup {
     control.clear_log();
   }
   std::string private_key() const { return seed["private_key"]; }
+  // Creates an addition through ConnectWise's own API, as a person or another tool would.
+  nlohmann::json plant_addition(int agreement, const std::string& product, double quantity,
+                                const std::string& invoice_description) {
+    const std::string user = seed["company_id"].get<std::string>() + "+" +
+                             seed["public_key"].get<std::string>() + ":" + private_key();
+    std::string b64(4 * ((user.size() + 2) / 3) + 1, '\0');
+    b64.resize(static_cast<size_t>(EVP_EncodeBlock(
+        reinterpret_cast<unsigned char*>(b64.data()),
+        reinterpret_cast<const unsigned char*>(user.data()), static_cast<int>(user.size()))));
+    httplib::Client c(emulator.url());
+    httplib::Headers h = {{"Authorization", "Basic " + b64},
+                          {"clientId", seed["client_ids"][0].get<std::string>()}};
+    nlohmann::json body = {{"product", {{"identifier", product}}},
+                           {"quantity", quantity},
+                           {"billCustomer", "Billable"},
+                           {"effectiveDate", "2026-10-01"},
+                           {"invoiceDescription", invoice_description}};
+    auto res = c.Post(
+        ("/v4_6_release/apis/3.0/finance/agreements/" + std::to_string(agreement) + "/additions")
+            .c_str(),
+        h, body.dump(), "application/json");
+    REQUIRE(res);
+    INFO(res->body);
+    REQUIRE(res->status == 201);
+    return nlohmann::json::parse(res->body);
+  }
   nlohmann::json emulator_get(const std::string& path) { return control.get(path); }
   int writes() { return control.writes(); }  // POST, PUT, PATCH and DELETE calls answered
   // The active addition of product on agreement, the manual 9001 aside; null when none.
@@ -106,6 +141,7 @@ struct CwSetup {
 
  private:
   nlohmann::json http_;
+  nlohmann::json sync_;
 };
 
 // The lines of every sink of a sync report.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/calendar.hpp"
+#include "engine/plan.hpp"
 #include "store/billing_store.hpp"
 
 namespace engine_test {
@@ -61,5 +62,14 @@ struct EngineFixture {
   std::unique_ptr<store::BillingStore> store;
   int64_t run = 0;
 };
+
+// The plan's line for (company, line), or nullptr.
+inline const engine::PlanLine* find_line(const engine::Plan& p, const std::string& company,
+                                         const std::string& line) {
+  for (const auto& l : p.lines) {
+    if (l.company_id == company && l.line_id == line) return &l;
+  }
+  return nullptr;
+}
 
 }  // namespace engine_test

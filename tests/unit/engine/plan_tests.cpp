@@ -15,12 +15,6 @@ namespace {
 const YearMonth kOctober{2026, 10};
 const Day kLater = day("2026-11-20");  // "today": October is complete
 
-const PlanLine* find_line(const Plan& p, const std::string& company, const std::string& line) {
-  for (const auto& l : p.lines) {
-    if (l.company_id == company && l.line_id == line) return &l;
-  }
-  return nullptr;
-}
 std::vector<std::string> kinds_of(const Plan& p) {
   std::vector<std::string> k;
   for (const auto& e : p.exceptions) k.push_back(e.kind);
@@ -49,7 +43,7 @@ TEST_CASE("each method over a month with gaps, a late day and a corrected day") 
                         : m == "max"     ? 10
                         : m == "average" ? 120.0 / 15
                                          : 120.0 / 31;
-      CHECK(l->quantity == Approx(expected).margin(1e-4));
+      CHECK(l->measured == Approx(expected).margin(1e-4));
       CHECK(l->sources.at(0).days_with_data == 15);
 
       // A late-arriving day inside the gap and a corrected day change the result.
@@ -61,7 +55,7 @@ TEST_CASE("each method over a month with gaps, a late day and a corrected day") 
                          : m == "max"     ? 30
                          : m == "average" ? 152.0 / 16
                                           : 152.0 / 31;
-      CHECK(l->quantity == Approx(expected2).margin(1e-4));
+      CHECK(l->measured == Approx(expected2).margin(1e-4));
     }
   }
 }

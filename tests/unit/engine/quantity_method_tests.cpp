@@ -257,3 +257,26 @@ TEST_CASE("round_quantity: 4 decimal places, half away from zero") {
             Period{d("2026-04-01"), d("2026-04-01")})
             .quantity == 0.1);
 }
+
+TEST_CASE("rounding to whole units after the 4-decimal rounding") {
+  using meterbridge::host::engine::apply_rounding;
+  using meterbridge::host::engine::default_rounding;
+  using meterbridge::host::engine::parse_rounding;
+  using meterbridge::host::engine::QuantityMethod;
+  using meterbridge::host::engine::Rounding;
+  CHECK(apply_rounding(Rounding::up, 15.1613) == 16);
+  CHECK(apply_rounding(Rounding::up, 15.00000001) == 15);  // noise below 4 decimals is not a seat
+  CHECK(apply_rounding(Rounding::up, 15) == 15);
+  CHECK(apply_rounding(Rounding::down, 15.9999) == 15);
+  CHECK(apply_rounding(Rounding::nearest, 15.5) == 16);
+  CHECK(apply_rounding(Rounding::nearest, 15.4999) == 15);
+  CHECK(apply_rounding(Rounding::none, 15.16134) == 15.1613);
+  CHECK_FALSE(std::signbit(apply_rounding(Rounding::up, -0.2)));
+  CHECK(default_rounding(QuantityMethod::prorated) == Rounding::up);
+  CHECK(default_rounding(QuantityMethod::average) == Rounding::up);
+  CHECK(default_rounding(QuantityMethod::max) == Rounding::none);
+  CHECK(default_rounding(QuantityMethod::last) == Rounding::none);
+  CHECK(parse_rounding("nearest") == Rounding::nearest);
+  CHECK_FALSE(parse_rounding("Up"));
+  CHECK_FALSE(parse_rounding(""));
+}
