@@ -125,6 +125,15 @@ int64_t HttpClient::parse_retry_after_ms(const std::string& value,
 
 HttpOutcome HttpClient::perform(const json& request,
                                 const std::function<bool()>& is_cancelled) const {
+  HttpOutcome out = exchange(request, is_cancelled);
+  // The plugin may pass this message on to the operator: no secret in it, whatever libcurl or
+  // the URL said. The response itself goes back to the plugin as it came.
+  if (!out.error.empty()) out.error = Redactor::global().redact(out.error);
+  return out;
+}
+
+HttpOutcome HttpClient::exchange(const json& request,
+                                 const std::function<bool()>& is_cancelled) const {
   if (std::string problem = validate(request); !problem.empty()) {
     return {MB_E_INVALID_ARGUMENT, {}, "invalid http request: " + problem};
   }

@@ -1,5 +1,6 @@
 // The HTTP client behind mb_host_api.http: libcurl with TLS verification always on, proxies
 // from the environment, timeouts, and bounded retries with backoff that honour Retry-After.
+// Error messages have every known secret redacted.
 #pragma once
 
 #include <chrono>
@@ -44,6 +45,9 @@ class HttpClient {
                                       std::chrono::system_clock::time_point now);
 
  private:
+  HttpOutcome exchange(const nlohmann::json& request,
+                       const std::function<bool()>& is_cancelled) const;
+
   HttpSettings settings_;
   Sleeper sleeper_;
 };
