@@ -1,10 +1,31 @@
 // Test fixture: a source plugin that puts its resolved secret everywhere a plugin can put text:
 // log lines, create and check errors, check details, operation answers and errors, customer
-// and product names, a rejected row's file and reason. The host must let none of it through
-// (README "Secrets", sdk/PROTOCOL.md P3.3).
+// and product names, a rejected row's file and reason, and the URL of an HTTP request. The host
+// must let none of it through (README "Secrets", sdk/PROTOCOL.md P3.3).
 #include <meterbridge/plugin.hpp>
 
+#include <cctype>
+
 using meterbridge::json;
+
+namespace {
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 class LeakySource : public meterbridge::SourcePlugin {
  public:
@@ -55,6 +76,15 @@ class LeakySource : public meterbridge::SourcePlugin {
   json invoke(const std::string& op, const json& request) override {
     if (op == "echo") return {{"echo", key_}, {"nested", {{"list", {key_, "plain"}}}}};
     if (op == "fail") throw meterbridge::transient_error("the vendor timed out for key " + key_);
+    if (op == "fetch") {
+      meterbridge::HttpRequest r;
+      r.url = settings_.value("base_url", std::string("http://198.51.100.7")) + "/v1/" +
+              percent_encode(key_) + "/usage?api_key=" + percent_encode(key_);
+      r.headers["Authorization"] = "Bearer " + key_;
+      r.max_attempts = 1;
+      meterbridge::HttpResponse answer = host_.http(r);
+      return {{"status", answer.status}};
+    }
     return SourcePlugin::invoke(op, request);
   }
 
@@ -70,6 +100,7 @@ MB_DECLARE_PLUGIN(LeakySource, MB_KIND_SOURCE, "leaky-source", "1.0.0",
   "properties": {
     "api_key": {"type": "string", "x-secret": true},
     "fail_create": {"type": "boolean"},
-    "fail_check": {"type": "boolean"}
+    "fail_check": {"type": "boolean"},
+    "base_url": {"type": "string"}
   }
 })")

@@ -1,7 +1,7 @@
 // No secret in any message (README "Secrets"): the real meterbridge with fixture plugins that
 // put their resolved secret in every answer, error and log line they can. Nothing the host
 // prints (stdout, stderr, tables, JSON, logs) or stores (the billing store, the plugin state)
-// may hold it; "***" stands where it was.
+// may hold it; "***" stands where it was. Also: plain http:// to a remote host is refused.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../../unit/services/loopback_server.hpp"
 #include "../cli/run_process.hpp"
 
 using nlohmann::json;
@@ -26,7 +27,7 @@ const std::string kSinkKey = "psaPr9Gm4Ld8";
 const std::vector<std::string> kFragments = {"Zq7Xk", "Wv3Ty", "Pr9Gm4Ld8"};
 
 struct LeakyScenario {
-  LeakyScenario(const std::string& name, const json& instances)
+  LeakyScenario(const std::string& name, const json& instances, const json& http = nullptr)
       : dir(fresh_dir(name)), config(dir / "config.json"), data(dir / "data") {
     write_file(dir / "source.key", kSourceKey + "\n");
     write_file(dir / "sink.key", kSinkKey + "\n");
@@ -35,12 +36,13 @@ struct LeakyScenario {
               {"data_dir", data.string()},
               {"plugin_dirs", {METERBRIDGE_FIXTURE_DIR}},
               {"plugins", instances}};
+    if (!http.is_null()) c["http"] = http;
     write_file(config, c.dump(2));
   }
 
-  ProcessResult run(std::vector<std::string> args) const {
+  ProcessResult run(std::vector<std::string> args, const std::vector<std::string>& env = {}) const {
     args.insert(args.begin(), {"--config", config.string()});
-    return run_meterbridge(args);
+    return run_meterbridge(args, env);
   }
 
   // Every byte of every file meterbridge keeps in its data directory (the billing store with
@@ -228,4 +230,35 @@ TEST_CASE("discover, collect, plan, sync, journal and reports never show or stor
   check_no_secret("the store", stored);
   CHECK_THAT(stored, Catch::Contains("Acme ***"));
   CHECK_THAT(stored, Catch::Contains("written with api key ***"));
+}
+
+TEST_CASE("plain http to a remote host is refused, naming the instance, with no secret shown") {
+  // A short connect timeout: were the request sent, the test would still end quickly.
+  LeakyScenario s("secrets-http", {{"leaky", source()}}, {{"connect_timeout_ms", 500}});
+  auto fetch = run_clean(s, {"plugins", "call", "leaky", "fetch"});
+  CHECK(fetch.exit_code == 2);  // MB_E_CONFIG: the operator fixes the config
+  CHECK_THAT(fetch.err, Catch::Contains("instance 'leaky': refusing plain "
+                                        "http://198.51.100.7/v1/***/usage (credentials would cross "
+                                        "the network unencrypted); use https:// or set "
+                                        "http.allow_insecure: true"));
+}
+
+TEST_CASE("http.allow_insecure: true lets plain http reach a remote host") {
+  // The "remote host" is reached through a proxy on loopback that answers for it.
+  std::string seen;
+  LoopbackServer<> proxy;
+  proxy.server().Get(R"(.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    seen = req.target;
+    res.set_content("{}", "application/json");
+  });
+  proxy.start();
+  LeakyScenario s("secrets-http-allowed",
+                  {{"leaky", source({{"base_url", "http://vendor.invalid"}})}},
+                  {{"allow_insecure", true}});
+  auto fetch = s.run({"plugins", "call", "leaky", "fetch"},
+                     {"http_proxy=" + proxy.url(), "no_proxy=", "NO_PROXY="});
+  INFO("stderr: " << fetch.err);
+  CHECK(fetch.exit_code == 0);
+  CHECK(parse_stdout(fetch)["status"] == 200);
+  CHECK(seen.rfind("http://vendor.invalid/v1/", 0) == 0);
 }
