@@ -105,6 +105,9 @@ void read_http(ObjectReader& top, const std::filesystem::path& file, Config& c) 
   c.http.max_backoff_ms = r.integer_or("max_backoff_ms", c.http.max_backoff_ms, 0, 3600000);
   std::string ca = r.string_or("ca_file", "");
   if (!ca.empty()) c.http.ca_file = resolve(c.base_dir, ca);
+  if (const json* insecure = r.get("allow_insecure", json::value_t::boolean, "true or false")) {
+    c.http.allow_insecure = insecure->get<bool>();
+  }
   r.refuse_unknown_keys();
 }
 

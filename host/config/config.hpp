@@ -29,6 +29,7 @@ struct HttpConfig {
   int32_t max_attempts = 4;
   int64_t max_backoff_ms = 30000;
   std::filesystem::path ca_file;  // empty: the system's CA store
+  bool allow_insecure = false;    // plain http:// also to non-loopback hosts
 };
 
 // How a sync treats a failing PSA.

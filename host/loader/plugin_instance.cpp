@@ -15,7 +15,7 @@ CallResult PluginInstance::check() {
   std::lock_guard lock(mutex_);
   mb_buffer out{};
   mb_status s = module_->api().check(handle_, &out);
-  return {s, take_plugin_buffer(out)};
+  return take_plugin_result(s, out);
 }
 
 CallResult PluginInstance::invoke(std::string_view op, std::string_view request_json) {
@@ -23,7 +23,7 @@ CallResult PluginInstance::invoke(std::string_view op, std::string_view request_
   mb_buffer out{};
   mb_status s = module_->api().invoke(handle_, mb_str{op.data(), op.size()},
                                       mb_str{request_json.data(), request_json.size()}, &out);
-  return {s, take_plugin_buffer(out)};
+  return take_plugin_result(s, out);
 }
 
 }  // namespace meterbridge::host

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "services/redactor.hpp"
+
 namespace meterbridge::host {
 namespace {
 
@@ -20,6 +22,15 @@ std::string take_plugin_buffer(mb_buffer& buffer) {
   if (buffer.release) buffer.release(&buffer);
   buffer = mb_buffer{};
   return text;
+}
+
+std::string take_plugin_message(mb_buffer& buffer) {
+  return Redactor::global().redact(take_plugin_buffer(buffer));
+}
+
+CallResult take_plugin_result(mb_status status, mb_buffer& buffer) {
+  if (status != MB_OK) return {status, take_plugin_message(buffer)};
+  return {status, Redactor::global().redact_json(take_plugin_buffer(buffer))};
 }
 
 std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest,
@@ -129,7 +140,7 @@ CallResult PluginModule::validate_settings(std::string_view settings_json) const
   if (!api_.validate_settings) return {MB_OK, {}};
   mb_buffer error{};
   mb_status s = api_.validate_settings(mb_str{settings_json.data(), settings_json.size()}, &error);
-  return {s, take_plugin_buffer(error)};
+  return take_plugin_result(s, error);
 }
 
 CreateResult PluginModule::create_instance(const mb_host_api* host,
@@ -138,7 +149,7 @@ CreateResult PluginModule::create_instance(const mb_host_api* host,
   mb_buffer error{};
   mb_status s =
       api_.create(host, mb_str{settings_json.data(), settings_json.size()}, &handle, &error);
-  std::string message = take_plugin_buffer(error);
+  std::string message = take_plugin_message(error);
   CreateResult r;
   if (s != MB_OK) {
     r.error = {s, message.empty() ? "create failed without a message" : message};

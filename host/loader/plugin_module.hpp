@@ -71,4 +71,12 @@ class PluginModule : public std::enable_shared_from_this<PluginModule> {
 // Reads a buffer the plugin filled and gives it back through its release.
 std::string take_plugin_buffer(mb_buffer& buffer);
 
+// What the host keeps of a hook's output: the buffer's text with every secret the host resolved
+// redacted (Redactor::global). Every text a plugin hands the host passes through one of these,
+// so nothing the host shows, stores or journals from a plugin can hold a secret.
+// A message (an error): redacted as text.
+std::string take_plugin_message(mb_buffer& buffer);
+// MB_OK: the answer, redacted as JSON text (it stays valid JSON); otherwise the message.
+CallResult take_plugin_result(mb_status status, mb_buffer& buffer);
+
 }  // namespace meterbridge::host

@@ -15,6 +15,7 @@ HttpSettings http_settings(const HttpConfig& c) {
   s.max_attempts = c.max_attempts;
   s.max_backoff_ms = c.max_backoff_ms;
   s.ca_file = c.ca_file.string();
+  s.allow_insecure = c.allow_insecure;
   s.user_agent = "meterbridge/" METERBRIDGE_VERSION;
   return s;
 }

@@ -1,5 +1,6 @@
 #include "services/http_client.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -64,6 +65,23 @@ std::string without_query(const std::string& url) {
   return url.substr(0, url.find_first_of("?#"));
 }
 
+// The host part of url as libcurl parses it (lower case, IPv6 without brackets); "" when it
+// cannot be parsed.
+std::string url_host(const std::string& url) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> u(curl_url(), curl_url_cleanup);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+  char* part = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_HOST, &part, 0) != CURLUE_OK || part == nullptr) return {};
+  std::string host(part);
+  curl_free(part);
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 bool idempotent(const std::string& method) {
   static const std::set<std::string> m = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"};
   return m.count(method) > 0;
@@ -123,14 +141,47 @@ int64_t HttpClient::parse_retry_after_ms(const std::string& value,
   return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(delta).count());
 }
 
-HttpOutcome HttpClient::perform(const json& request,
-                                const std::function<bool()>& is_cancelled) const {
+bool HttpClient::is_loopback_url(const std::string& url) {
+  const std::string host = url_host(url);
+  if (host == "localhost" || host == "localhost.") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return false;
+}
+
+HttpOutcome HttpClient::perform(const json& request, const std::function<bool()>& is_cancelled,
+                                const std::string& requester) const {
+  HttpOutcome out = exchange(request, is_cancelled, requester);
+  // The plugin may pass this message on to the operator: no secret in it, whatever libcurl or
+  // the URL said. The response itself goes back to the plugin as it came.
+  if (!out.error.empty()) out.error = Redactor::global().redact(out.error);
+  return out;
+}
+
+HttpOutcome HttpClient::exchange(const json& request, const std::function<bool()>& is_cancelled,
+                                 const std::string& requester) const {
   if (std::string problem = validate(request); !problem.empty()) {
     return {MB_E_INVALID_ARGUMENT, {}, "invalid http request: " + problem};
   }
   const std::string method = request["method"];
   const std::string url = request["url"];
   const std::string where = method + " " + Redactor::global().redact(without_query(url));
+  const bool plain_http = url.rfind("http://", 0) == 0;
+  const bool loopback = is_loopback_url(url);
+  if (plain_http && !loopback && !settings_.allow_insecure) {
+    // Refused before any connection: Basic credentials or an API key would cross the network
+    // in clear text. The operator decides, in the config.
+    return {MB_E_CONFIG,
+            {},
+            (requester.empty() ? std::string() : requester + ": ") + "refusing plain " +
+                Redactor::global().redact(without_query(url)) +
+                " (credentials would cross the network unencrypted); use https:// or set "
+                "http.allow_insecure: true"};
+  }
   const int32_t attempts_max = request.value("max_attempts", settings_.max_attempts);
   const int64_t timeout_ms = request.value("timeout_ms", settings_.timeout_ms);
   const bool retry_5xx = idempotent(method) || request.value("retry_unsafe", false);
@@ -170,6 +221,13 @@ HttpOutcome HttpClient::perform(const json& request,
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connect_timeout_ms));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    // A redirect is answered to the plugin, never followed: following one could carry the
+    // request's credentials to another host, or from https:// down to plain http://.
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    // Plain http is allowed to loopback because it stays on this machine; a proxy would take it
+    // off the machine (to the proxy's own loopback, at that), so none is used for it.
+    if (plain_http && loopback) curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);

@@ -75,7 +75,8 @@ mb_status InstanceServices::http(void* host, mb_str request, mb_buffer* response
       fill_buffer(response, "invalid http request: not valid JSON");
       return MB_E_INVALID_ARGUMENT;
     }
-    HttpOutcome out = s.shared_.http->perform(parsed, [&s] { return is_cancelled(&s) != 0; });
+    HttpOutcome out = s.shared_.http->perform(
+        parsed, [&s] { return is_cancelled(&s) != 0; }, "instance '" + s.instance_id_ + "'");
     fill_buffer(response,
                 out.status == MB_OK
                     ? out.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)

@@ -1,5 +1,6 @@
 #include "store/journal_store.hpp"
 
+#include "services/redactor.hpp"
 #include "store/clock.hpp"
 
 namespace meterbridge::host::store {
@@ -60,7 +61,11 @@ void JournalStore::finish_run(int64_t run_id, const std::string& status,
                               const std::string& summary_json) {
   Statement s =
       db_.prepare("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?");
-  s.bind(1, utc_now_iso()).bind(2, status).bind(3, summary_json).bind(4, run_id).run();
+  s.bind(1, utc_now_iso())
+      .bind(2, status)
+      .bind(3, Redactor::global().redact_json(summary_json))
+      .bind(4, run_id)
+      .run();
 }
 
 std::vector<RunInfo> JournalStore::runs(int64_t limit) {
@@ -76,6 +81,13 @@ std::vector<RunInfo> JournalStore::runs(int64_t limit) {
 }
 
 int64_t JournalStore::append(JournalEntry e) {
+  // The texts come from plugins (already redacted where the host received them) and from the
+  // engine; redacted again here so that the journal, which outlives every run, never holds a
+  // secret whatever path a text took.
+  const Redactor& redactor = Redactor::global();
+  e.ref = redactor.redact(e.ref);
+  e.message = redactor.redact(e.message);
+  e.provenance = redactor.redact_json(std::move(e.provenance));
   Statement s = db_.prepare(
       "INSERT INTO journal (run_id, at, entry, psa, company_id, line_id, period, period_start, "
       "period_end, before_qty, desired_qty, after_qty, action, status, ref, message, provenance, "

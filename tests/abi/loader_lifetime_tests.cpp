@@ -6,6 +6,7 @@
 
 #include "fake_host.hpp"
 #include "loader_test_support.hpp"
+#include "services/redactor.hpp"
 
 TEST_CASE("an instance keeps its library loaded after the loader's report is gone") {
   FakeHostTable host;
@@ -60,4 +61,37 @@ TEST_CASE("the in-tree example plugin answers discover through the loader") {
   CHECK(check.ok());
   REQUIRE(host.lines.size() == 1);
   CHECK(host.lines[0] == "check: 1 customers configured");
+}
+
+TEST_CASE("every text a plugin hands the loader comes back with the host's secrets redacted") {
+  // A secret the host resolved earlier (secret_get registers it); JSON must escape its quote.
+  meterbridge::host::Redactor::global().add("Sekr\"t-0x5eed");
+  meterbridge::host::LoaderOptions options;
+  options.pin_libraries = false;
+  auto r = meterbridge::host::load_plugins({PLUGIN_DIR, fixture_dir("throws_everywhere")}, options);
+  std::shared_ptr<meterbridge::host::PluginModule> demo, thrower;
+  for (const auto& p : r.plugins) {
+    if (p->id() == "demo-source") demo = p;
+    if (p->id() == "fixture-throws") thrower = p;
+  }
+  REQUIRE(demo);
+  REQUIRE(thrower);
+  FakeHostTable host;
+
+  // An answer: redacted as JSON, so it stays JSON.
+  auto created = demo->create_instance(
+      &host.table, R"({"customers": [{"id": "c1", "name": "Acme Sekr\"t-0x5eed", "seats": 4}]})");
+  REQUIRE(created);
+  auto answer = created.instance->invoke("discover", "{}");
+  REQUIRE(answer.ok());
+  CHECK(answer.text.find("0x5eed") == std::string::npos);
+  CHECK(nlohmann::json::parse(answer.text)["customers"][0]["name"] == "Acme ***");
+
+  // An error message: redacted as text. (Check, create and validate_settings messages take the
+  // same path; tests/integration/secrets runs them through the real host.)
+  auto made = thrower->create_instance(&host.table, "{}");
+  REQUIRE(made);
+  auto failed = made.instance->invoke("op-Sekr\"t-0x5eed", "{}");
+  CHECK(failed.status == MB_E_INTERNAL);
+  CHECK(failed.text == "unexpected error inside plugin: invoke exploded in op-***");
 }

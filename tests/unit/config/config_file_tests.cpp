@@ -37,7 +37,7 @@ TEST_CASE("a full config is read with paths relative to the config file") {
     "data_dir": "../var",
     "timezone": "America/New_York",
     "log": {"level": "debug", "format": "json"},
-    "http": {"timeout_ms": 5000, "max_attempts": 2, "ca_file": "ca.pem"},
+    "http": {"timeout_ms": 5000, "max_attempts": 2, "ca_file": "ca.pem", "allow_insecure": true},
     "plugins": {
       "sophos-eu": {"enabled": true, "plugin": "sophos-central", "settings": {"region": "eu"}},
       "acme": {"enabled": false, "plugin": "demo-source"}
@@ -54,6 +54,7 @@ TEST_CASE("a full config is read with paths relative to the config file") {
   CHECK(c.http.timeout_ms == 5000);
   CHECK(c.http.max_attempts == 2);
   CHECK(c.http.ca_file == "/etc/mb/ca.pem");
+  CHECK(c.http.allow_insecure);
   REQUIRE(c.plugins.size() == 2);
   CHECK(c.plugins[0].name == "acme");  // sorted by name
   CHECK_FALSE(c.plugins[0].enabled);
@@ -72,6 +73,7 @@ TEST_CASE("defaults apply when optional keys are absent") {
   CHECK(c.data_dir.empty());
   CHECK(c.plugins.empty());
   CHECK(c.http.max_attempts == 4);
+  CHECK_FALSE(c.http.allow_insecure);  // plain http only to loopback unless the operator says so
 }
 
 TEST_CASE("wrong types name the JSON path, the expectation and what was found") {
@@ -86,6 +88,16 @@ TEST_CASE("wrong types name the JSON path, the expectation and what was found") 
   CHECK(refusal(doc) ==
         "/etc/meterbridge/config.json: /http/max_attempts: expected an integer from 1 to 20, found "
         "0");
+
+  doc = minimal();
+  doc["http"] = {{"allow_insecure", "yes"}};
+  CHECK(refusal(doc) ==
+        "/etc/meterbridge/config.json: /http/allow_insecure: expected true or false, found string "
+        "\"yes\"");
+
+  doc = minimal();
+  doc["http"] = {{"allow_insecure", 1}};
+  CHECK_THAT(refusal(doc), Catch::Contains("/http/allow_insecure: expected true or false, found"));
 
   doc = minimal();
   doc["plugin_dirs"] = {"ok", 3};

@@ -7,6 +7,7 @@
 
 #include "loopback_server.hpp"
 #include "services/http_client.hpp"
+#include "services/redactor.hpp"
 
 using meterbridge::host::HttpClient;
 using meterbridge::host::HttpSettings;
@@ -241,10 +242,119 @@ TEST_CASE("http_proxy from the environment is used") {
   setenv("http_proxy", proxy.url().c_str(), 1);
   unsetenv("no_proxy");
   unsetenv("NO_PROXY");
-  HttpClient client(HttpSettings{});
+  HttpSettings insecure;
+  insecure.allow_insecure = true;  // plain http to a remote host: only when the config says so
+  HttpClient client(insecure);
   auto out = client.perform(get("http://vendor.invalid/api/usage"), kNeverCancelled);
   unsetenv("http_proxy");
   REQUIRE(out.status == MB_OK);
   CHECK(out.response["body"] == "via proxy");
   CHECK(seen_target == "http://vendor.invalid/api/usage");
+}
+
+TEST_CASE("plain http to a remote host is refused before any connection, naming who and where") {
+  // Were a connection made, it would go through this proxy and be counted.
+  std::atomic<int> proxied{0};
+  LoopbackServer<> proxy;
+  proxy.server().Get(R"(.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++proxied;
+    res.set_content("via proxy", "text/plain");
+  });
+  proxy.start();
+  setenv("http_proxy", proxy.url().c_str(), 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  meterbridge::host::Redactor::global().add("key-4f9c2e71");
+  HttpClient client(HttpSettings{});
+  json req = get("http://vendor.invalid/v1/key-4f9c2e71/usage?api_key=key-4f9c2e71");
+  req["headers"] = {{"Authorization", "Basic dXNlcjpwYXNz"}};
+  auto out = client.perform(req, kNeverCancelled, "instance 'sophos-eu'");
+  CHECK(out.status == MB_E_CONFIG);
+  CHECK(out.error ==
+        "instance 'sophos-eu': refusing plain http://vendor.invalid/v1/***/usage (credentials "
+        "would cross the network unencrypted); use https:// or set http.allow_insecure: true");
+  // Every method, and whatever the host's name looks like.
+  for (const std::string url :
+       {"http://10.0.0.8/x", "http://127.0.0.1.nip.io/x", "http://127.0.0.1@vendor.invalid/x",
+        "http://localhost.vendor.invalid/"}) {
+    INFO(url);
+    json post = {{"method", "POST"}, {"url", url}, {"body", "{}"}};
+    CHECK(client.perform(post, kNeverCancelled).status == MB_E_CONFIG);
+  }
+  CHECK(proxied == 0);
+
+  HttpSettings insecure;
+  insecure.allow_insecure = true;
+  auto allowed = HttpClient(insecure).perform(get("http://vendor.invalid/x"), kNeverCancelled);
+  unsetenv("http_proxy");
+  CHECK(allowed.status == MB_OK);
+  CHECK(proxied == 1);
+}
+
+TEST_CASE("loopback is 127.0.0.0/8, ::1 and the name localhost, as libcurl reads the URL") {
+  for (const std::string url :
+       {"http://127.0.0.1:8080/x", "http://127.9.8.7/", "http://localhost/", "http://LocalHost:1/",
+        "http://localhost./x", "http://[::1]:8443/x", "http://[::ffff:127.0.0.1]/",
+        "http://user:pw@127.0.0.1/x", "http://127.1/"}) {
+    INFO(url);
+    CHECK(HttpClient::is_loopback_url(url));
+  }
+  for (const std::string url :
+       {"http://128.0.0.1/", "http://10.0.0.1/", "http://0.0.0.0/", "http://[::2]/",
+        "http://[::ffff:10.0.0.1]/", "http://127.0.0.1.nip.io/", "http://127.0.0.1@vendor.invalid/",
+        "http://vendor.invalid/?host=127.0.0.1", "http://api.localhost/", "http://localhostx/",
+        "not a url"}) {
+    INFO(url);
+    CHECK_FALSE(HttpClient::is_loopback_url(url));
+  }
+}
+
+TEST_CASE("plain http to loopback is served directly, by name too, never through a proxy") {
+  std::atomic<int> proxied{0};
+  LoopbackServer<> proxy;
+  proxy.server().Get(R"(.*)", [&](const httplib::Request&, httplib::Response& res) {
+    ++proxied;
+    res.set_content("via proxy", "text/plain");
+  });
+  proxy.start();
+  LoopbackServer<> s;
+  s.server().Get("/local", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("direct", "text/plain");
+  });
+  s.start();
+  setenv("http_proxy", proxy.url().c_str(), 1);
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  HttpClient client(HttpSettings{});
+  auto by_address = client.perform(get(s.url() + "/local"), kNeverCancelled);
+  auto by_name = client.perform(get("http://localhost:" + std::to_string(s.port()) + "/local"),
+                                kNeverCancelled);
+  unsetenv("http_proxy");
+  REQUIRE(by_address.status == MB_OK);
+  CHECK(by_address.response["body"] == "direct");
+  REQUIRE(by_name.status == MB_OK);
+  CHECK(by_name.response["body"] == "direct");
+  CHECK(proxied == 0);
+}
+
+TEST_CASE("a redirect is answered to the plugin, never followed") {
+  std::atomic<int> reached{0};
+  LoopbackServer<> target;
+  target.server().Get("/target", [&](const httplib::Request&, httplib::Response& res) {
+    ++reached;
+    res.set_content("followed", "text/plain");
+  });
+  target.start();
+  LoopbackServer<> s;
+  s.server().Get("/moved", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 302;
+    res.set_header("Location", target.url() + "/target");
+  });
+  s.start();
+  HttpClient client(HttpSettings{});
+  auto out = client.perform(get(s.url() + "/moved"), kNeverCancelled);
+  REQUIRE(out.status == MB_OK);
+  CHECK(out.response["status"] == 302);
+  CHECK(out.response["headers"]["location"] == target.url() + "/target");
+  CHECK(reached == 0);
 }

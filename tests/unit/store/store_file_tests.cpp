@@ -7,6 +7,9 @@
 #include <unistd.h>
 #include <csignal>
 
+#include <nlohmann/json.hpp>
+
+#include "services/redactor.hpp"
 #include "store/billing_store.hpp"
 #include "store/schema.hpp"
 #include "store_test_support.hpp"
@@ -71,6 +74,30 @@ TEST_CASE("the journal is append-only") {
       Catch::Contains("append-only"));
   CHECK_THROWS_WITH(s.db().exec("DELETE FROM journal"), Catch::Contains("append-only"));
   CHECK(s.journal().pending_intents().size() == 1);
+}
+
+TEST_CASE("the journal and the run summaries never store a secret the host resolved") {
+  meterbridge::host::Redactor::global().add("jrnl\"s3cr3t-77");
+  BillingStore s(fresh_store_path("journal-secret"));
+  JournalEntry e;
+  e.run_id = s.journal().begin_run("test");
+  e.entry = "outcome";
+  e.psa = "psa";
+  e.company_id = "C1";
+  e.line_id = "L1";
+  e.period = "2026-10";
+  e.ref = "ref-jrnl\"s3cr3t-77";
+  e.message = "written with jrnl\"s3cr3t-77";
+  e.provenance = nlohmann::json({{"customer_name", "Acme jrnl\"s3cr3t-77"}}).dump();
+  s.journal().append(e);
+  s.journal().finish_run(e.run_id, "ok",
+                         nlohmann::json({{"message", "key jrnl\"s3cr3t-77"}}).dump());
+  auto stored = s.journal().entries({});
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].ref == "ref-***");
+  CHECK(stored[0].message == "written with ***");
+  CHECK(nlohmann::json::parse(stored[0].provenance)["customer_name"] == "Acme ***");
+  CHECK(nlohmann::json::parse(s.journal().runs(1)[0].summary)["message"] == "key ***");
 }
 
 TEST_CASE("mappings must point at known customers, products, companies and lines") {
