@@ -28,7 +28,6 @@ std::string october(int d) {
   return buf;
 }
 
-
 // The line of a fresh plan, copied (the plan is a temporary).
 std::optional<PlanLine> line_of(EngineFixture& f, const std::string& company,
                                 const std::string& line) {
