@@ -98,27 +98,24 @@ SeriesDays series_days(const std::vector<store::UsageRun>& runs, const Period& p
   return out;
 }
 
+// A line being built. The feeding series are not kept: their values are added into the
+// line's totals as they come (a month of 200,000 series would otherwise be held twice).
 struct LineBuild {
   PlanLine line;
   std::optional<LineRule> rule;
   std::set<std::string> rules_seen;  // "source/sku: rule" of every feeding mapping
   bool conflicting = false;
-  double included = 0;                          // the largest of the feeding mappings' values
-  std::vector<std::vector<DailyValue>> series;  // each feeding series' values, as SeriesDays
+  double included = 0;         // the largest of the feeding mappings' values
+  std::vector<double> totals;  // daily tracking: per day of the period, the feeding series' sum
+  std::vector<uint8_t> has;    // ... and whether any series had a value that day
+  std::map<YearMonth, std::pair<Day, double>> months;  // monthly: (latest day, sum) per month
   std::set<std::string> feeding_sources;
-  std::vector<PlanException> feeds;  // each feeding series, for a conflicting-rules report
-};
 
-// The line's total per day (daily tracking) or per month (monthly tracking), ready for the
-// method. A day counts only when every feeding source collected it: a total with a part missing
-// is not a total.
-std::vector<DailyValue> line_totals(const LineBuild& b, CollectedDays& collected) {
-  std::map<Day, double> totals;
-  if (b.rule->tracking == Tracking::monthly) {
-    // Each series' month snapshot (its latest value in the month), summed per month and dated
-    // on the latest of them, so the method sees one value per month.
-    std::map<YearMonth, std::pair<Day, double>> months;
-    for (const auto& values : b.series) {
+  // Adds one series' values (its days in the period, zeros included).
+  void add(const std::vector<DailyValue>& values, Tracking tracking) {
+    if (tracking == Tracking::monthly) {
+      // The series' month snapshot (its latest value in each month), summed per month and dated
+      // on the latest of them, so the method sees one value per month.
       std::map<YearMonth, DailyValue> latest;
       for (const DailyValue& v : values) latest[year_month_of(v.day)] = v;
       for (const auto& [ym, v] : latest) {
@@ -126,20 +123,34 @@ std::vector<DailyValue> line_totals(const LineBuild& b, CollectedDays& collected
         m.first = std::max(m.first, v.day);
         m.second += v.quantity;
       }
+      return;
     }
-    std::vector<DailyValue> out;
-    for (const auto& [ym, m] : months) out.push_back({m.first, m.second});
+    if (totals.empty()) {
+      totals.assign(static_cast<size_t>(line.dates.days()), 0.0);
+      has.assign(totals.size(), 0);
+    }
+    for (const DailyValue& v : values) {
+      const auto i = static_cast<size_t>(v.day - line.dates.start);
+      totals[i] += v.quantity;
+      has[i] = 1;
+    }
+  }
+};
+
+// The line's totals, ready for the method: one per month (monthly tracking), or one per day
+// on which every feeding source collected (a total with a part missing is not a total).
+std::vector<DailyValue> line_totals(const LineBuild& b, CollectedDays& collected) {
+  std::vector<DailyValue> out;
+  if (b.rule->tracking == Tracking::monthly) {
+    for (const auto& [ym, m] : b.months) out.push_back({m.first, m.second});
     return out;
   }
-  for (const auto& values : b.series) {
-    for (const DailyValue& v : values) totals[v.day] += v.quantity;
-  }
-  std::vector<DailyValue> out;
-  out.reserve(totals.size());
-  for (const auto& [d, q] : totals) {
+  for (size_t i = 0; i < b.totals.size(); ++i) {
+    if (!b.has[i]) continue;
+    const Day d = b.line.dates.start + static_cast<Day>(i);
     bool whole = std::all_of(b.feeding_sources.begin(), b.feeding_sources.end(),
                              [&](const std::string& s) { return collected.has(s, d); });
-    if (whole) out.push_back({d, q});
+    if (whole) out.push_back({d, b.totals[i]});
   }
   return out;
 }
@@ -359,11 +370,10 @@ class PlanBuilder {
     b.rules_seen.insert(s.source + "/" + s.sku + ": " + rule.text());
     b.included = std::max(b.included, pm->included);
     b.feeding_sources.insert(s.source);
-    b.series.push_back(std::move(days.values));
+    b.add(days.values, rule.tracking);
     b.line.sources.push_back({s.source, s.customer_id, ex.customer_name, s.sku, s.metric,
                               alone.quantity, alone.days_with_data, days.first_snapshot,
                               days.last_snapshot, alone.determining_day});
-    b.feeds.push_back(std::move(ex));
     (rule.tracking == Tracking::monthly ? monthly_sources_ : billed_sources_).insert(s.source);
   }
 
@@ -427,7 +437,16 @@ class PlanBuilder {
       if (b.conflicting) {
         std::string rules;
         for (const auto& r : b.rules_seen) rules += (rules.empty() ? "" : "; ") + r;
-        for (PlanException& ex : b.feeds) {
+        for (const PlanSource& src : b.line.sources) {
+          PlanException ex;
+          ex.source = src.source;
+          ex.customer_id = src.customer_id;
+          ex.customer_name = src.customer_name;
+          ex.sku = src.sku;
+          ex.metric = src.metric;
+          ex.quantity = src.quantity;
+          ex.psa = b.line.psa;
+          ex.company_id = b.line.company_id;
           ex.kind = "conflicting-rules";
           ex.reason = "the mappings into line " + b.line.line_id +
                       " disagree on method, tracking or rounding (" + rules +
