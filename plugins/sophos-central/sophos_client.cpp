@@ -5,6 +5,8 @@
 // Neither is ever part of a log line or an error message.
 #include "sophos_client.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 #include <utility>
@@ -18,6 +20,25 @@ namespace {
 
 constexpr int64_t kRefreshEarlyMs = 60'000;  // refresh the token a minute before it expires
 constexpr int64_t kMaxPages = 100'000;       // a guard against a server that never stops paging
+
+// The token's lifetime in seconds. "expires_in" comes from the network, so it is checked before
+// any arithmetic: a huge or negative value (-9223372036854775808, 1e300) would overflow the
+// milliseconds computed from it, which is undefined behaviour, and a nonsense value must neither
+// keep a token for ever nor make every request fetch a new one. A value below 1 s or above a
+// year falls back to a short lifetime (if the token dies sooner, the 401 fetches a new one).
+constexpr int64_t kDefaultLifetimeS = 3600;      // absent or not a number: Sophos's documented 1 h
+constexpr int64_t kMaxLifetimeS = 366 * 86'400;  // a year
+constexpr int64_t kFallbackLifetimeS = 300;      // below 1 s, above a year, or not finite
+
+int64_t token_lifetime_s(const json& body) {
+  if (!body.is_object()) return kDefaultLifetimeS;
+  auto it = body.find("expires_in");
+  if (it == body.end() || !it->is_number()) return kDefaultLifetimeS;
+  const double seconds = it->get<double>();
+  if (!std::isfinite(seconds) || seconds < 1 || seconds > static_cast<double>(kMaxLifetimeS))
+    return kFallbackLifetimeS;
+  return static_cast<int64_t>(seconds);  // within [1, kMaxLifetimeS]: the cast is defined
+}
 
 std::string string_field(const json& object, const char* key) {
   if (!object.is_object()) return {};
@@ -164,12 +185,13 @@ void Client::fetch_token() {
     throw meterbridge::transient_error("Sophos Central answered " + what +
                                        " without an access_token");
   }
-  int64_t expires_in_s = 3600;
-  if (body.is_object() && body.contains("expires_in") && body["expires_in"].is_number()) {
-    expires_in_s = static_cast<int64_t>(body["expires_in"].get<double>());
-  }
+  const int64_t expires_in_s = token_lifetime_s(body);
+  const int64_t lifetime_ms = expires_in_s * 1000;  // at most a year: no overflow
   token_ = std::move(token);
-  token_refresh_at_ms_ = host_.now_unix_ms() + expires_in_s * 1000 - kRefreshEarlyMs;
+  // A minute early, or halfway for a token that lives less than two minutes (else every request
+  // would fetch a new token).
+  token_refresh_at_ms_ =
+      host_.now_unix_ms() + lifetime_ms - std::min(kRefreshEarlyMs, lifetime_ms / 2);
   ++tokens_fetched_;
   host_.debug("got a Sophos Central access token valid for " + std::to_string(expires_in_s) + " s");
 }

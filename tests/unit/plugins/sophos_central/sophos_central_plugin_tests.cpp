@@ -5,6 +5,7 @@
 
 #include <meterbridge/testing.hpp>
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -87,7 +88,7 @@ json usage_item(const std::string& tenant, const std::string& sku, json billable
 struct Emulator {
   std::string id_type = "partner";
   std::string partner = "partner-123";
-  int64_t expires_in = 3600;
+  json expires_in = 3600;  // what the token answer says, as JSON (may be absurd)
   int tokens_issued = 0;
   std::string valid_token;
   std::vector<json> tenants;
@@ -326,6 +327,67 @@ TEST_CASE("the access token is cached and refreshed a minute before it expires")
   REQUIRE(f.collect("2025-11-04").ok());
   CHECK(f.emu.tokens_issued == 2);
   f.check_logs_clean();
+}
+
+TEST_CASE("an absurd or negative expires_in gives the token a short life, never an overflow") {
+  // Before the clamp, expires_in * 1000 overflowed int64 for the first two (UBSan aborts the
+  // test) and a negative lifetime made every request fetch a new token.
+  const json absurd = GENERATE(json(std::numeric_limits<int64_t>::min()), json(1e300), json(-5),
+                               json(0), json(0.5), json(1e12));
+  CAPTURE(absurd.dump());
+  Fixture f;
+  f.emu.expires_in = absurd;
+  REQUIRE(f.collect("2025-11-01").ok());
+  CHECK(f.emu.tokens_issued == 1);  // one token for the whole collect
+  f.host.now_unix_ms += 200 * 1000;
+  REQUIRE(f.collect("2025-11-02").ok());
+  CHECK(f.emu.tokens_issued == 1);  // still within the fallback lifetime of 300 s
+  f.host.now_unix_ms += 100 * 1000;
+  REQUIRE(f.collect("2025-11-03").ok());
+  CHECK(f.emu.tokens_issued == 2);  // 300 s less the minute of early refresh have passed
+  f.check_logs_clean();
+}
+
+TEST_CASE("a sane expires_in is kept, a short one refreshed halfway") {
+  Fixture f;
+  SECTION("two hours") {
+    f.emu.expires_in = 7200;
+    REQUIRE(f.collect("2025-11-01").ok());
+    f.host.now_unix_ms += (7200 - 61) * 1000;
+    REQUIRE(f.collect("2025-11-02").ok());
+    CHECK(f.emu.tokens_issued == 1);
+    f.host.now_unix_ms += 2 * 1000;
+    REQUIRE(f.collect("2025-11-03").ok());
+    CHECK(f.emu.tokens_issued == 2);
+  }
+  SECTION("a year, the longest taken as it is") {
+    f.emu.expires_in = 366 * 86400;
+    REQUIRE(f.collect("2025-11-01").ok());
+    f.host.now_unix_ms += int64_t{365} * 86400 * 1000;
+    REQUIRE(f.collect("2025-11-02").ok());
+    CHECK(f.emu.tokens_issued == 1);
+  }
+  SECTION("a minute, as a fraction") {
+    f.emu.expires_in = 60.9;
+    REQUIRE(f.collect("2025-11-01").ok());
+    CHECK(f.emu.tokens_issued == 1);  // not one token per request
+    f.host.now_unix_ms += 29 * 1000;
+    REQUIRE(f.collect("2025-11-02").ok());
+    CHECK(f.emu.tokens_issued == 1);
+    f.host.now_unix_ms += 1 * 1000;  // halfway through 60 s
+    REQUIRE(f.collect("2025-11-03").ok());
+    CHECK(f.emu.tokens_issued == 2);
+  }
+  SECTION("absent or not a number: an hour") {
+    f.emu.expires_in = "soon";
+    REQUIRE(f.collect("2025-11-01").ok());
+    f.host.now_unix_ms += (3600 - 61) * 1000;
+    REQUIRE(f.collect("2025-11-02").ok());
+    CHECK(f.emu.tokens_issued == 1);
+    f.host.now_unix_ms += 2 * 1000;
+    REQUIRE(f.collect("2025-11-03").ok());
+    CHECK(f.emu.tokens_issued == 2);
+  }
 }
 
 TEST_CASE("a 401 in the middle of a run re-authenticates once and goes on") {
