@@ -78,6 +78,34 @@ class ObjectReader {
   std::set<std::string> known_;
 };
 
+// nlohmann's message quotes the last bytes it read, which may end inside a UTF-8 character or be
+// no UTF-8 at all; such bytes become U+FFFD, so the message prints as text.
+std::string as_utf8(const std::string& text) {
+  return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace))
+      .get<std::string>();
+}
+
+// Only notes where parsing failed (see parse_config_text).
+struct ErrorPosition : nlohmann::json_sax<json> {
+  size_t position = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(json::number_integer_t) override { return true; }
+  bool number_unsigned(json::number_unsigned_t) override { return true; }
+  bool number_float(json::number_float_t, const json::string_t&) override { return true; }
+  bool string(json::string_t&) override { return true; }
+  bool binary(json::binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(json::string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t pos, const std::string&, const json::exception&) override {
+    position = pos;
+    return false;
+  }
+};
+
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
   std::filesystem::path path(p);
   return path.is_absolute() ? path : (base / path).lexically_normal();
@@ -228,15 +256,28 @@ Config load_config(const std::filesystem::path& file) {
   }
   std::stringstream text;
   text << in.rdbuf();
+  return parse_config_text(text.str(), file);
+}
+
+Config parse_config_text(const std::string& text, const std::filesystem::path& file) {
   json doc;
   try {
-    doc = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    // nlohmann reports the byte offset; turn it into a line and column for people.
+    doc = json::parse(text);
+  } catch (const json::exception& e) {
+    // A parse_error knows its byte offset; an out_of_range (a number too large for a double,
+    // such as 1e400) does not, and a validating-only pass finds where the parser stopped. Turn
+    // the offset into a line and column for people.
+    size_t byte = 0;
+    if (const auto* p = dynamic_cast<const json::parse_error*>(&e)) {
+      byte = p->byte;
+    } else {
+      ErrorPosition where;
+      json::sax_parse(text, &where);
+      byte = where.position;
+    }
     size_t line = 1, column = 1;
-    const std::string s = text.str();
-    for (size_t i = 0; i + 1 < e.byte && i < s.size(); ++i) {
-      if (s[i] == '\n') {
+    for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+      if (text[i] == '\n') {
         ++line;
         column = 1;
       } else {
@@ -245,7 +286,7 @@ Config load_config(const std::filesystem::path& file) {
     }
     throw ConfigError(file, "",
                       "not valid JSON at line " + std::to_string(line) + ", column " +
-                          std::to_string(column) + ": " + e.what());
+                          std::to_string(column) + ": " + as_utf8(e.what()));
   }
   return parse_config(doc, file);
 }

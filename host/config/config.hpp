@@ -70,6 +70,10 @@ struct Config {
 // Reads and checks a config file. Throws ConfigError naming the file and the JSON pointer.
 Config load_config(const std::filesystem::path& file);
 
+// Parses and checks the text of a config file (what load_config read); file is used for
+// messages and relative paths. Throws ConfigError.
+Config parse_config_text(const std::string& text, const std::filesystem::path& file);
+
 // Checks an already parsed document; file is used for messages and relative paths.
 Config parse_config(const nlohmann::json& document, const std::filesystem::path& file);
 

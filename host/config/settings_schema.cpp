@@ -228,7 +228,12 @@ void validate_at(const json& schema, const json& value, const std::string& at,
 std::string describe_json_value(const json& value) {
   if (value.is_string()) {
     std::string s = value.get<std::string>();
-    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    if (s.size() > 40) {
+      // Cut before a UTF-8 character, never inside one: dump() throws on a broken character.
+      size_t cut = 37;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+      s = s.substr(0, cut) + "...";
+    }
     return "string " + json(s).dump();
   }
   if (value.is_number() || value.is_boolean() || value.is_null()) {

@@ -167,6 +167,31 @@ TEST_CASE("files: missing file and invalid JSON give the file and the line") {
                Catch::StartsWith(broken.string() + ": (top level): not valid JSON at line 3"));
   }
 
+  // A number too large for a double is nlohmann's out_of_range, not a parse_error: still a
+  // ConfigError with its place (found by fuzz_config).
+  const auto huge = dir / "huge.json";
+  std::ofstream(huge) << "{\n  \"config_version\": 1,\n  \"http\": {\"timeout_ms\": 1e400}\n}\n";
+  try {
+    load_config(huge);
+    FAIL("a number out of range was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith(huge.string() +
+                                           ": (top level): not valid JSON at line 3, column 30"));
+    CHECK_THAT(e.what(), Catch::Contains("1e400"));
+  }
+
+  // nlohmann quotes the last bytes read, here the first byte of a two-byte character: the
+  // message is still UTF-8 (found by fuzz_config).
+  const auto cut = dir / "cut.json";
+  std::ofstream(cut) << "\xC5\x89 {}";
+  try {
+    load_config(cut);
+    FAIL("invalid JSON was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("not valid JSON at line 1"));
+    CHECK_NOTHROW(json(std::string(e.what())).dump());
+  }
+
   const auto good = dir / "good.json";
   std::ofstream(good) << R"({"config_version": 1, "data_dir": "state"})";
   Config c = load_config(good);

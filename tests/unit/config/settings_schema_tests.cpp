@@ -98,3 +98,21 @@ TEST_CASE("a schema outside the supported subset is refused, not half-enforced")
   CHECK(issues[2].pointer == "/properties/c/pattern");
   CHECK(check_schema(json::parse("{}")).empty());
 }
+
+TEST_CASE("a long string is shortened before a UTF-8 character, never inside one") {
+  // Found by tests/fuzz/fuzz_config and fuzz_settings_schema: the cut at 37 bytes could split a
+  // character, and writing the message then threw instead of describing the value.
+  using meterbridge::host::describe_json_value;
+  for (const std::string prefix : {"", "a", "ab"}) {
+    std::string value = prefix;
+    for (int i = 0; i < 30; ++i) value += "\u00e9";
+    std::string described;
+    REQUIRE_NOTHROW(described = describe_json_value(json(value)));
+    CHECK(described.rfind("string \"" + prefix + "\u00e9", 0) == 0);
+    CHECK(described.size() < 50);
+    CHECK(described.substr(described.size() - 4) == "...\"");
+  }
+  auto out = problems({{"region", "ab" + std::string(60, 'x')}, {"client_secret", "${env:S}"}});
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].find("...") != std::string::npos);
+}
