@@ -26,7 +26,10 @@ std::string quoted(std::string_view v) {
   constexpr size_t kMax = 60;
   std::string out = "'";
   if (v.size() > kMax) {
-    out.append(v.substr(0, kMax));
+    // Cut before a UTF-8 character, never inside one: the reason goes into the JSON answer.
+    size_t cut = kMax;
+    while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+    out.append(v.substr(0, cut));
     out += "...";
   } else {
     out.append(v);
@@ -220,6 +223,14 @@ void reject_record(Sink& sink, const CsvReader::Record& r, std::string reason) {
   sink.reject(rej);
 }
 
+// nlohmann's message quotes the last bytes it read, which may end inside a UTF-8 character or be
+// no UTF-8 at all; the reason goes into the JSON answer, so such bytes become U+FFFD.
+std::string as_utf8(const std::string& text) {
+  using nlohmann::json;
+  return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace))
+      .get<std::string>();
+}
+
 // Only notes where parsing failed.
 struct ErrorPosition : nlohmann::json_sax<nlohmann::json> {
   using json = nlohmann::json;
@@ -380,7 +391,7 @@ void scan_json(std::string_view text, Sink& sink) {
     size_t upto = std::min<size_t>(where.position == 0 ? 0 : where.position - 1, text.size());
     Rejection r;
     r.line = 1 + count_newlines(text.data(), text.data() + upto);
-    r.reason = std::string("not valid JSON: ") + e.what();
+    r.reason = "not valid JSON: " + as_utf8(e.what());
     sink.reject(r);
     return;
   }

@@ -3,6 +3,8 @@
 
 #include "file_drop_format.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -253,4 +255,23 @@ TEST_CASE("format: JSON arrays and records objects, rejections by record index")
   scan_json(R"({"rows": []})", d);
   REQUIRE(d.rejected.size() == 1);
   CHECK(d.rejected[0].line == 1);
+}
+
+TEST_CASE("format: reasons stay UTF-8 when they quote or cut UTF-8 text") {
+  // The faults tests/fuzz/fuzz_config found in the host's config reader, here too (inputs in
+  // tests/fuzz/regressions/file_drop_*): a quote cut inside a character, and nlohmann's message
+  // quoting part of one, made the reason invalid UTF-8, and the plugin's JSON answer could not
+  // be written.
+  std::string long_value = "x";
+  for (int i = 0; i < 40; ++i) long_value += "\u00e9";
+  auto r = csv(kHeader + "2026-01-05,c1,A,S,P,seats," + long_value + "\n");
+  REQUIRE(r.rejected.size() == 1);
+  CHECK(r.rejected[0].reason.find("...") != std::string::npos);
+  CHECK_NOTHROW(nlohmann::json(r.rejected[0].reason).dump());
+
+  Recorder j;
+  scan_json("\xC5\x89 [1]", j);  // the parser stops after the first byte of a character
+  REQUIRE(j.rejected.size() == 1);
+  CHECK(j.rejected[0].reason.rfind("not valid JSON: ", 0) == 0);
+  CHECK_NOTHROW(nlohmann::json(j.rejected[0].reason).dump());
 }
