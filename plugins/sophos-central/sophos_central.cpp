@@ -226,10 +226,10 @@ class SophosCentralSource : public meterbridge::SourcePlugin {
                       {"type", l.value("type", json(nullptr))},
                       {"quantity", l.value("quantity", json(nullptr))},
                       {"used", used},
-                      {"unlimited", l.value("unlimited", false)},
+                      {"unlimited", l.contains("unlimited") && l["unlimited"] == true},
                       {"start", l.value("startDate", json(nullptr))},
                       {"end", l.value("endDate", json(nullptr))},
-                      {"perpetual", l.value("perpetual", false)}});
+                      {"perpetual", l.contains("perpetual") && l["perpetual"] == true}});
     }
     return {{"tenant", {{"id", t->id}, {"name", t->display_name()}}}, {"licenses", list}};
   }

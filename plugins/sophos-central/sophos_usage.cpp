@@ -14,7 +14,12 @@ std::string string_field(const json& object, const char* key) {
 
 std::string describe(const json& value) {
   std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  if (text.size() > 40) {
+    // Cut before a UTF-8 character, never inside one: the reason goes into the JSON answer.
+    size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -580,3 +580,31 @@ TEST_CASE("settings are validated") {
   }();
   CHECK(bad_date.status == MB_E_INVALID_ARGUMENT);
 }
+
+TEST_CASE("licenses flags of the wrong type read as false, not as an internal error") {
+  // Found with the tests/fuzz/fuzz_sophos_responses harness ("unlimited": "yes" threw).
+  Fixture f;
+  f.host.http_handler = [&f](const HttpRequest& r) {
+    if (r.url.find("/partner/v1/tenants/t1") != std::string::npos) {
+      return respond(200, {{"id", "t1"}, {"name", "Tenant 1"}, {"apiHost", kBase + "/region"}});
+    }
+    if (r.url == kBase + "/region/licenses/v1/licenses") {
+      CHECK(r.headers.at("X-Tenant-ID") == "t1");
+      return respond(200, {{"licenses",
+                            {{{"licenseIdentifier", "L-1"},
+                              {"product", {{"code", "CIXA"}}},
+                              {"quantity", 50},
+                              {"unlimited", "yes"},
+                              {"perpetual", 1}},
+                             {{"licenseIdentifier", "L-2"}, {"unlimited", true}}}}});
+    }
+    return f.emu.handle(r);
+  };
+  Outcome o = f.plugin.invoke("licenses", {{"tenant_id", "t1"}});
+  REQUIRE(o.ok());
+  REQUIRE(o.answer["licenses"].size() == 2);
+  CHECK(o.answer["licenses"][0]["unlimited"] == false);
+  CHECK(o.answer["licenses"][0]["perpetual"] == false);
+  CHECK(o.answer["licenses"][0]["product"] == "CIXA");
+  CHECK(o.answer["licenses"][1]["unlimited"] == true);
+}

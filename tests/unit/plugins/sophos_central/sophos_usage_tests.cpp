@@ -93,3 +93,18 @@ TEST_CASE("percent encoding and url paths") {
   CHECK(url_path("https://h.example") == "/");
   CHECK(url_path("http://h:8080/whoami/v1") == "/whoami/v1");
 }
+
+TEST_CASE("a rejection quoting a long non-ASCII value stays UTF-8") {
+  // Found with the tests/fuzz/fuzz_sophos_responses harness: the quote was cut inside a
+  // character, and the whole collect failed when the answer's JSON was written.
+  for (const std::string prefix : {"", "a", "ab", "abc"}) {
+    UsageMapper m(QuantityField::billable, {}, "src");
+    std::string value = prefix;
+    for (int i = 0; i < 30; ++i) value += "\u00e9";
+    m.add(item("t1", "A", value, 0));
+    REQUIRE(m.rejections().size() == 1);
+    const std::string& reason = m.rejections()[0].reason;
+    CHECK(reason.find("...") != std::string::npos);
+    CHECK_NOTHROW(json(reason).dump());
+  }
+}
