@@ -200,9 +200,18 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
       std::vector<json> hits = client_.list("/company/companies", "identifier=" + quote(id), 1);
       if (!hits.empty()) found = std::move(hits.front());
     }
-    if (!found || found->value("deletedFlag", false)) return {{"exists", false}, {"id", id}};
+    if (found && !found->is_object()) {
+      throw meterbridge::transient_error("ConnectWise answered the company lookup of '" + id +
+                                         "' with JSON that is not an object");
+    }
+    // Fields of the wrong type count as absent: a number too large for int64 would be undefined
+    // behaviour to convert, and a deletedFlag that is no boolean says nothing.
+    if (!found || (found->contains("deletedFlag") && (*found)["deletedFlag"] == true)) {
+      return {{"exists", false}, {"id", id}};
+    }
+    const json& found_id = found->contains("id") ? (*found)["id"] : json();
     return {{"exists", true},
-            {"id", std::to_string(found->value("id", int64_t{0}))},
+            {"id", found_id.is_number_integer() ? std::to_string(found_id.get<int64_t>()) : id},
             {"name", string_field(*found, "name")},
             {"identifier", string_field(*found, "identifier")}};
   }

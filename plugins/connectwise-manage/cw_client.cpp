@@ -242,11 +242,11 @@ const std::string& Client::codebase() {
   json body = parse(r, what);
   std::string found = string_field(body, "Codebase");
   if (found.empty()) found = string_field(body, "codebase");
-  if (found.empty()) {
+  while (!found.empty() && found.front() == '/') found.erase(0, 1);
+  if (found.empty()) {  // also "/": nothing is left once the leading slashes are gone
     throw meterbridge::config_error("ConnectWise answered " + what +
                                     " without a Codebase; set the 'codebase' setting");
   }
-  while (!found.empty() && found.front() == '/') found.erase(0, 1);
   if (found.back() != '/') found += '/';
   host_.state_put(state_key, found);
   host_.debug("ConnectWise codebase of company '" + settings_.company_id + "' is " + found);
@@ -294,7 +294,7 @@ std::vector<json> Client::list(const std::string& path, const std::string& condi
       if (max_items > 0 && items.size() >= max_items) return items;
     }
     std::optional<std::string> next = next_link(r.header("link").value_or(""));
-    if (!next || body.empty()) return items;
+    if (!next || next->empty() || body.empty()) return items;
     if (next->rfind("http", 0) != 0) {  // a relative link: resolve against the site
       next = settings_.site_url + (next->front() == '/' ? "" : "/") + *next;
     }

@@ -92,8 +92,9 @@ void Sink::load_agreements(const json& lines) {
         wanted.begin() + static_cast<std::ptrdiff_t>(i),
         wanted.begin() + static_cast<std::ptrdiff_t>(std::min(wanted.size(), i + 100)));
     for (json& a : client_.list("/finance/agreements", agreement_conditions(chunk))) {
-      const std::string company = a.contains("company") && a["company"].is_object()
-                                      ? std::to_string(a["company"].value("id", int64_t{0}))
+      // Only an integer company id (a float like 1e300 would not convert to int64).
+      const std::string company = a.contains("company") && id_of(a["company"]) > 0
+                                      ? std::to_string(id_of(a["company"]))
                                       : std::string();
       auto it = seen_.agreements.find(company);
       if (it != seen_.agreements.end()) it->second.push_back(std::move(a));

@@ -274,3 +274,55 @@ TEST_CASE_METHOD(Fixture, "setup operations") {
   }
   CHECK(plugin.invoke("nonsense").status == MB_E_UNSUPPORTED);
 }
+
+// Answers of the wrong shape found with the tests/fuzz/fuzz_connectwise_responses harness (its
+// regressions/): each was undefined behaviour (UBSan) or an internal error before.
+TEST_CASE_METHOD(Fixture, "odd answers are a clear error or ignored, never undefined behaviour") {
+  create();
+  SECTION("a Codebase of only '/' is no codebase") {
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.url.find("/login/companyinfo/") == std::string::npos) return std::nullopt;
+      return respond(200, {{"Codebase", "/"}});
+    };
+    Outcome o = plugin.check();
+    CHECK(o.status == MB_E_CONFIG);
+    CHECK(o.message.find("without a Codebase") != std::string::npos);
+  }
+  SECTION("an empty Link target ends the paging") {
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.url.find("/company/companies?") == std::string::npos) return std::nullopt;
+      return respond(200, json::array({{{"id", 1}, {"name", "Alpha Ltd"}}}),
+                     {{"link", "<>; rel=\"next\""}});
+    };
+    Outcome o = plugin.invoke("discover");
+    REQUIRE(o.ok());
+    CHECK(o.answer["companies"].size() == 1);
+  }
+  SECTION("a company id too large for an integer, a deletedFlag that is no boolean") {
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.url.find("/company/companies/2") == std::string::npos) return std::nullopt;
+      return respond(200, {{"id", 1e300}, {"name", "Beta GmbH"}, {"deletedFlag", "no"}});
+    };
+    Outcome o = plugin.invoke("verify_company", {{"company_id", "2"}});
+    REQUIRE(o.ok());
+    CHECK(o.answer["exists"] == true);
+    CHECK(o.answer["id"] == "2");
+  }
+  SECTION("a company lookup that is not an object is transient") {
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.url.find("/company/companies/2") == std::string::npos) return std::nullopt;
+      return respond(200, json::array({{{"id", 2}}}));
+    };
+    CHECK(plugin.invoke("verify_company", {{"company_id", "2"}}).status == MB_E_TRANSIENT);
+  }
+  SECTION("an agreement whose company id is no integer belongs to no company") {
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.url.find("/finance/agreements?") == std::string::npos) return std::nullopt;
+      json a = agreement(100, 1, "Managed Service", "Active");
+      a["company"]["id"] = 1e300;
+      return respond(200, json::array({a}));
+    };
+    json l = read_one(line("k", "1", "AV-SEAT"));
+    CHECK(l["error"].get<std::string>().find("no active") != std::string::npos);
+  }
+}
