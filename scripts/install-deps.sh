@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang clang-format git ca-certificates openssl
+  libclang-rt-14-dev  # clang's libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
   # libraries (see README "Dependencies")
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2
