@@ -43,9 +43,9 @@ case "$mode" in
         "tests/fuzz/regressions/${name#fuzz_}/<what-it-is> so every run replays it." >&2
       exit 1
     fi
-    done_line=$(grep -E '^#[0-9]+ +DONE' "$work/log" | tail -1 || true)
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
-    echo "$name: ${seconds}s, ${runs:-?} runs, no crash: ${done_line:-no DONE line}"
+    echo "$name: ${seconds}s, ${runs:-?} runs, no crash: ${done_line#*DONE }"
     ;;
   *)
     echo "usage: $0 replay|fuzz TARGET CORPUS DIR [DICT]" >&2
