@@ -118,7 +118,17 @@ std::string request_string(const json& r, const char* key) {
   return v.get<std::string>();
 }
 
-json product_summary(const json& item) {
+// An item of an answer that is not a JSON object is a broken answer (transient), not a bug here.
+const json& object_item(const json& item, const std::string& what) {
+  if (!item.is_object()) {
+    throw meterbridge::transient_error("ConnectWise answered " + what +
+                                       " with an item that is not a JSON object");
+  }
+  return item;
+}
+
+json product_summary(const json& answer, const std::string& what) {
+  const json& item = object_item(answer, what);
   json out = {{"id", item.value("id", json(nullptr))},
               {"identifier", string_field(item, "identifier")},
               {"description", string_field(item, "description")},
@@ -239,7 +249,7 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
       }
     }
     for (size_t i = 0; i < all.size(); ++i) {
-      const json& a = all[i];
+      const json& a = object_item(all[i], "GET /finance/agreements");
       list.push_back({{"id", a.value("id", json(nullptr))},
                       {"name", string_field(a, "name")},
                       {"type", ref_name(a, "type")},
@@ -259,7 +269,7 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
              "/procurement/catalog",
              "identifier contains " + quote(text) + " or description contains " + quote(text),
              200)) {
-      items.push_back(product_summary(p));
+      items.push_back(product_summary(p, "GET /procurement/catalog"));
     }
     return {{"items", std::move(items)}};
   }
@@ -271,7 +281,8 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
     if (!r.contains("price") || !r["price"].is_number() || r["price"].get<double>() < 0)
       throw invalid("create_product needs a non-negative number 'price'");
     if (!body.contains("customerDescription")) body["customerDescription"] = body["description"];
-    return product_summary(write([&] { return client_.post("/procurement/catalog", body); }));
+    return product_summary(write([&] { return client_.post("/procurement/catalog", body); }),
+                           "POST /procurement/catalog");
   }
 
   json edit_product(const json& r) {
@@ -284,7 +295,8 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
       if (key == "id" || key == "_info") throw invalid("field '" + key + "' cannot be edited");
       ops.push_back({{"op", "replace"}, {"path", key}, {"value", value}});
     }
-    return product_summary(write([&] { return client_.patch("/procurement/catalog/" + id, ops); }));
+    return product_summary(write([&] { return client_.patch("/procurement/catalog/" + id, ops); }),
+                           "PATCH /procurement/catalog/" + id);
   }
 
   // Runs a write for an operator action: a refusal answers its ConnectWise message.

@@ -315,6 +315,19 @@ TEST_CASE_METHOD(Fixture, "odd answers are a clear error or ignored, never undef
     };
     CHECK(plugin.invoke("verify_company", {{"company_id", "2"}}).status == MB_E_TRANSIENT);
   }
+  SECTION("a product answer or an agreement that is not an object is transient") {
+    // Found by the mutator: a PATCH of a catalog item answered with an array.
+    emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+      if (r.method == "PATCH") return respond(200, json::array({{{"id", 1}}}));
+      if (r.url.find("/finance/agreements?") != std::string::npos)
+        return respond(200, json::array({7, agreement(100, 1, "Managed Service", "Active")}));
+      return std::nullopt;
+    };
+    Outcome o = plugin.invoke("edit_product", {{"id", "1"}, {"fields", {{"price", 5}}}});
+    CHECK(o.status == MB_E_TRANSIENT);
+    CHECK(o.message.find("PATCH /procurement/catalog/1") != std::string::npos);
+    CHECK(plugin.invoke("agreements", {{"company_id", "1"}}).status == MB_E_TRANSIENT);
+  }
   SECTION("an agreement whose company id is no integer belongs to no company") {
     emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
       if (r.url.find("/finance/agreements?") == std::string::npos) return std::nullopt;
