@@ -166,7 +166,8 @@ std::optional<JournalEntry> JournalStore::unsettled_create(const std::string& ps
       "o.intent_id = journal.id AND o.entry = 'outcome' AND o.status <> 'uncertain')",
       psa, company_id, line_id, period);
   if (!intent) return intent;
-  Statement s = db_.prepare("SELECT max(at) FROM journal WHERE id = ?1 OR intent_id = ?1");
+  Statement s = db_.prepare(
+      "SELECT max(at) FROM journal WHERE id = ?1 OR (intent_id = ?1 AND entry = 'outcome')");
   s.bind(1, intent->id);
   if (s.step() && s.optional_text(0)) intent->at = *s.optional_text(0);
   return intent;

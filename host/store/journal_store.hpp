@@ -76,7 +76,8 @@ class JournalStore {
                                              const std::string& line_id, const std::string& period);
   // The latest create intent of a line whose outcome is unknown: no outcome at all, or one with
   // status 'uncertain' (the write was sent and no answer came; it may still land). Its `at` is
-  // the time of its latest entry. nullopt when every create of the line was settled.
+  // the time of its uncertain outcome, else its own: a later run's 'recovered' entry does not
+  // move it. nullopt when every create of the line was settled.
   std::optional<JournalEntry> unsettled_create(const std::string& psa,
                                                const std::string& company_id,
                                                const std::string& line_id,
