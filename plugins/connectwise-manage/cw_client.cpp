@@ -4,6 +4,8 @@
 // and is scrubbed from every message this client builds (in case a server echoes it).
 #include "cw_client.hpp"
 
+#include <meterbridge/http_failure.hpp>
+
 #include <set>
 #include <utility>
 
@@ -183,44 +185,19 @@ json Client::parse(const HttpResponse& r, const std::string& what) const {
 
 void Client::fail(const HttpResponse& r, const std::string& what, bool write) const {
   const std::string cw = redact(cw_error_message(r.body));
-  const std::string status = "HTTP " + std::to_string(r.status) + (cw.empty() ? "" : ", " + cw);
-  if (r.status == 401) {
-    throw ApiError(MB_E_AUTH,
-                   "ConnectWise refused the API keys of company '" + settings_.company_id +
-                       "' with public key '" + settings_.public_key + "' for " + what + " (" +
-                       status + "); check company_id, public_key, private_key and client_id",
-                   r.status, cw);
-  }
-  if (r.status == 403) {
-    throw ApiError(MB_E_AUTH,
-                   "ConnectWise API member lacks permission for " + what + " (" + status +
-                       "); grant its security role Finance > Agreements, Companies inquire "
-                       "and Procurement > Product Catalog",
-                   r.status, cw);
-  }
-  if (r.status == 429) {
-    std::string retry = r.header("retry-after").value_or("");
-    throw ApiError(MB_E_RATE_LIMITED,
-                   "ConnectWise is rate limiting " + what + " (" + status + ")" +
-                       (retry.empty() ? "" : "; Retry-After " + retry) +
-                       "; a later run will try again",
-                   r.status, cw);
-  }
-  if (r.status >= 500 || r.status < 200) {
-    throw ApiError(MB_E_TRANSIENT,
-                   "ConnectWise failed " + what + " (" + status + "); a later run will try again",
-                   r.status, cw);
-  }
-  if (r.status >= 300 && r.status < 400) {
-    throw ApiError(MB_E_CONFIG,
-                   "ConnectWise answered " + what + " with a redirect (" + status +
-                       "); check site_url and codebase",
-                   r.status, cw);
-  }
-  throw ApiError(write ? MB_E_INVALID_ARGUMENT : MB_E_CONFIG,
-                 "ConnectWise refused " + what + " (" + status + ")" +
-                     (write ? "" : "; check site_url, codebase and the settings"),
-                 r.status, cw);
+  meterbridge::HttpCall call;
+  call.service = "ConnectWise";
+  call.what = what;
+  call.write = write;
+  call.detail = cw;
+  call.auth_hint = "check company_id ('" + settings_.company_id + "'), public_key ('" +
+                   settings_.public_key + "'), private_key and client_id";
+  call.forbidden_hint =
+      "the API member lacks permission: grant its security role Finance > Agreements, "
+      "Companies inquire and Procurement > Product Catalog";
+  call.config_hint = "check site_url, codebase and the settings";
+  const meterbridge::HttpFailure f = meterbridge::classify_http_failure(r, call);
+  throw ApiError(f.status, f.message, r.status, cw);
 }
 
 const std::string& Client::codebase() {

@@ -5,6 +5,8 @@
 // Neither is ever part of a log line or an error message.
 #include "sophos_client.hpp"
 
+#include <meterbridge/http_failure.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -73,29 +75,15 @@ std::string status_text(const HttpResponse& r) {
   return "HTTP " + std::to_string(r.status) + (detail.empty() ? "" : ", " + detail);
 }
 
-// Turns a non-2xx answer of the API into the Error of its class. `what` is "GET /path".
+// Turns a non-2xx answer of the API into the Error of its class (the SDK's one rule).
 [[noreturn]] void throw_for_status(const HttpResponse& r, const std::string& what) {
-  if (r.status == 429) {
-    std::string retry = r.header("retry-after").value_or("");
-    throw meterbridge::rate_limited_error(
-        "Sophos Central is rate limiting " + what + " (" + status_text(r) + ")" +
-        (retry.empty() ? "" : "; Retry-After " + retry) + "; a later run will try again");
-  }
-  if (r.status >= 500) {
-    throw meterbridge::transient_error("Sophos Central failed " + what + " (" + status_text(r) +
-                                       "); a later run will try again");
-  }
-  if (r.status == 401 || r.status == 403) {
-    throw meterbridge::auth_error("Sophos Central refused " + what + " (" + status_text(r) +
-                                  "); check that the API credentials are valid and have the "
-                                  "Partner role");
-  }
-  if (r.status >= 400) {
-    throw meterbridge::config_error("Sophos Central refused " + what + " (" + status_text(r) +
-                                    "); check api_url and page_size");
-  }
-  throw meterbridge::transient_error("Sophos Central answered " + what + " with unexpected " +
-                                     status_text(r));
+  meterbridge::HttpCall call;
+  call.service = "Sophos Central";
+  call.what = what;
+  call.detail = error_detail(r.body);
+  call.auth_hint = "check that the API credentials are valid and have the Partner role";
+  call.config_hint = "check api_url and page_size";
+  throw meterbridge::http_failure(r, call);
 }
 
 json parse_body(const HttpResponse& r, const std::string& what) {
