@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <date/tz.h>
+#include <meterbridge/json_text.hpp>
 
 #include "config/settings_schema.hpp"
 
@@ -76,34 +77,6 @@ class ObjectReader {
   std::string pointer_;
   const std::filesystem::path& file_;
   std::set<std::string> known_;
-};
-
-// nlohmann's message quotes the last bytes it read, which may end inside a UTF-8 character or be
-// no UTF-8 at all; such bytes become U+FFFD, so the message prints as text.
-std::string as_utf8(const std::string& text) {
-  return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace))
-      .get<std::string>();
-}
-
-// Only notes where parsing failed (see parse_config_text).
-struct ErrorPosition : nlohmann::json_sax<json> {
-  size_t position = 0;
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(json::number_integer_t) override { return true; }
-  bool number_unsigned(json::number_unsigned_t) override { return true; }
-  bool number_float(json::number_float_t, const json::string_t&) override { return true; }
-  bool string(json::string_t&) override { return true; }
-  bool binary(json::binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(json::string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string&, const json::exception&) override {
-    position = pos;
-    return false;
-  }
 };
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
@@ -271,9 +244,7 @@ Config parse_config_text(const std::string& text, const std::filesystem::path& f
     if (const auto* p = dynamic_cast<const json::parse_error*>(&e)) {
       byte = p->byte;
     } else {
-      ErrorPosition where;
-      json::sax_parse(text, &where);
-      byte = where.position;
+      byte = meterbridge::json_error_offset(text);
     }
     size_t line = 1, column = 1;
     for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
@@ -286,7 +257,7 @@ Config parse_config_text(const std::string& text, const std::filesystem::path& f
     }
     throw ConfigError(file, "",
                       "not valid JSON at line " + std::to_string(line) + ", column " +
-                          std::to_string(column) + ": " + as_utf8(e.what()));
+                          std::to_string(column) + ": " + meterbridge::as_utf8(e.what()));
   }
   return parse_config(doc, file);
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <system_error>
 
+#include <meterbridge/json_text.hpp>
 #include <nlohmann/json.hpp>
 
 namespace file_drop {
@@ -223,36 +224,6 @@ void reject_record(Sink& sink, const CsvReader::Record& r, std::string reason) {
   sink.reject(rej);
 }
 
-// nlohmann's message quotes the last bytes it read, which may end inside a UTF-8 character or be
-// no UTF-8 at all; the reason goes into the JSON answer, so such bytes become U+FFFD.
-std::string as_utf8(const std::string& text) {
-  using nlohmann::json;
-  return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace))
-      .get<std::string>();
-}
-
-// Only notes where parsing failed.
-struct ErrorPosition : nlohmann::json_sax<nlohmann::json> {
-  using json = nlohmann::json;
-  size_t position = 0;
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(json::number_integer_t) override { return true; }
-  bool number_unsigned(json::number_unsigned_t) override { return true; }
-  bool number_float(json::number_float_t, const json::string_t&) override { return true; }
-  bool string(json::string_t&) override { return true; }
-  bool binary(json::binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(json::string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string&, const json::exception&) override {
-    position = pos;
-    return false;
-  }
-};
-
 }  // namespace
 
 Date parse_date(std::string_view s) noexcept {
@@ -386,12 +357,11 @@ void scan_json(std::string_view text, Sink& sink) {
   } catch (const json::exception& e) {
     // parse_error knows its byte, out_of_range (a number too large) does not: a second,
     // validating-only pass finds where the parser stopped.
-    ErrorPosition where;
-    json::sax_parse(text.begin(), text.end(), &where);
-    size_t upto = std::min<size_t>(where.position == 0 ? 0 : where.position - 1, text.size());
+    const size_t at = meterbridge::json_error_offset(text);
+    size_t upto = std::min<size_t>(at == 0 ? 0 : at - 1, text.size());
     Rejection r;
     r.line = 1 + count_newlines(text.data(), text.data() + upto);
-    r.reason = "not valid JSON: " + as_utf8(e.what());
+    r.reason = "not valid JSON: " + meterbridge::as_utf8(e.what());
     sink.reject(r);
     return;
   }
