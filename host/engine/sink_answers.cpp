@@ -60,7 +60,11 @@ std::vector<SinkDuplicate> sink_duplicates(const json& line) {
     if (!d.is_object() || !d.contains("ref") || !d["ref"].is_string()) {
       throw std::runtime_error("a duplicate without a string 'ref'");
     }
-    out.push_back({d["ref"].get<std::string>(), sink_number(d, "quantity").value_or(0)});
+    SinkDuplicate dup{d["ref"].get<std::string>(), sink_number(d, "quantity").value_or(0), {}};
+    if (d.contains("intent_id") && d["intent_id"].is_number_integer()) {
+      dup.intent_id = d["intent_id"].get<int64_t>();
+    }
+    out.push_back(std::move(dup));
   }
   return out;
 }

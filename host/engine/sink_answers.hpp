@@ -34,6 +34,7 @@ std::optional<double> sink_number(const nlohmann::json& line, const char* field)
 struct SinkDuplicate {
   std::string ref;
   double quantity = 0;
+  std::optional<int64_t> intent_id;  // the journal intent that created it, when the sink knows
 };
 // The read answer line's "duplicates" (absent: none); throws when malformed.
 std::vector<SinkDuplicate> sink_duplicates(const nlohmann::json& line);

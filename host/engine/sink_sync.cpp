@@ -244,8 +244,11 @@ class SinkSync {
     json listed = json::array();
     for (const auto& d : duplicates) {
       extra += d.quantity;
-      listed.push_back({{"ref", d.ref}, {"quantity", d.quantity}});
-      refs += (refs.empty() ? "" : ", ") + d.ref + " (" + number_text(d.quantity) + ")";
+      listed.push_back({{"ref", d.ref},
+                        {"quantity", d.quantity},
+                        {"intent_id", d.intent_id ? json(*d.intent_id) : json(nullptr)}});
+      refs += (refs.empty() ? "" : ", ") + d.ref + " (" + number_text(d.quantity) +
+              (d.intent_id ? ", created by intent " + std::to_string(*d.intent_id) : "") + ")";
     }
     r.message = std::to_string(duplicates.size()) + " more owned line(s) beside " + r.ref + ": " +
                 refs + "; the PSA bills " + number_text(extra) + " unit(s) too many";

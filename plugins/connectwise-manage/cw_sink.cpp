@@ -130,6 +130,18 @@ bool Sink::marked(const json& addition) const {
          d.rfind("[" + settings_.marker + " #", 0) == 0;
 }
 
+int64_t Sink::intent_of(const json& addition) const {
+  const std::string d = string_field(addition, "invoiceDescription");
+  const std::string prefix = "[" + settings_.marker + " #";
+  if (d.rfind(prefix, 0) != 0) return 0;
+  int64_t id = 0;
+  for (size_t i = prefix.size(); i < d.size() && d[i] != ']'; ++i) {
+    if (d[i] < '0' || d[i] > '9' || id > 100000000000000) return 0;
+    id = id * 10 + (d[i] - '0');
+  }
+  return id;
+}
+
 std::string Sink::marker_text(const json& line) const {
   // The journal intent that creates the addition, so a late-landing write can be tied to it.
   if (line.contains("intent_id") && line["intent_id"].is_number_integer()) {
@@ -236,8 +248,10 @@ json Sink::read(const json& lines) {
     if (!t.duplicates.empty()) {
       json duplicates = json::array();
       for (const json& d : t.duplicates) {
-        duplicates.push_back({{"ref", std::to_string(t.agreement) + "/" + std::to_string(id_of(d))},
-                              {"quantity", quantity_of(d)}});
+        json dup = {{"ref", std::to_string(t.agreement) + "/" + std::to_string(id_of(d))},
+                    {"quantity", quantity_of(d)}};
+        if (const int64_t intent = intent_of(d)) dup["intent_id"] = intent;
+        duplicates.push_back(std::move(dup));
       }
       answer["duplicates"] = std::move(duplicates);
     }

@@ -72,6 +72,8 @@ class Sink {
   void remember(int64_t agreement, const json& addition);
   Target resolve(const std::string& company, const std::string& line);
   bool marked(const json& addition) const;
+  // The journal intent named in an addition's marker ("[<marker> #<intent>]"); 0 when none.
+  int64_t intent_of(const json& addition) const;
   // "[<marker> #<intent_id>] " for a line with an intent id, else "[<marker>] ".
   std::string marker_text(const json& line) const;
   void record(const std::string& company, const std::string& line, int64_t agreement,

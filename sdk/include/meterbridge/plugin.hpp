@@ -483,7 +483,7 @@ class SinkPlugin : public Plugin {
   virtual json discover() = 0;
   // For each requested line {"key","company_id","line_id","period","period_start",
   // "period_end"}, what the PSA holds now: {"key","quantity": number|null,"ref",
-  // "duplicates"?: [{"ref","quantity"}]} or {"key","error":"..."} (psa-state.v1). null
+  // "duplicates"?: [{"ref","quantity","intent_id"?}]} or {"key","error":"..."} (psa-state.v1). null
   // quantity: no owned line exists. duplicates: more owned lines for the same target than the
   // one answered (the host writes nothing for the line and reports them).
   virtual json read(const json& lines) = 0;

@@ -97,7 +97,7 @@ TEST_CASE(
   INFO(line.dump(2));
   CHECK(line["action"] == "duplicate");
   const std::string message = line["message"];
-  CHECK(message.find(extra_ref + " (7)") != std::string::npos);
+  CHECK(message.find(extra_ref + " (7, created by intent 999)") != std::string::npos);
   CHECK(message.find("7 unit(s) too many") != std::string::npos);
   CHECK(message.find("resolve-duplicates") != std::string::npos);
   CHECK(line_of(sync, "250")["action"] == "none");

@@ -18,7 +18,7 @@ TEST_CASE_METHOD(Fixture, "a marked addition is adopted when state is empty (aft
     r = read_one(line("k", "1", "AV-SEAT"));
     CHECK(r["ref"] == "100/77");
     REQUIRE(r["duplicates"].size() == 1);
-    CHECK(r["duplicates"][0] == json({{"ref", "100/78"}, {"quantity", 3}}));
+    CHECK(r["duplicates"][0] == json({{"ref", "100/78"}, {"quantity", 3}, {"intent_id", 41}}));
   }
 }
 
