@@ -6,25 +6,13 @@
 #include "query.hpp"
 #include "records.hpp"
 #include "routes.hpp"
+#include "url_encode.hpp"
 
 namespace at_emu {
 
 namespace {
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+using emulator_kit::url_encode;
 
 std::optional<long long> parse_id(const std::string& s) {
   if (s.empty() || s.size() > 12 || !std::all_of(s.begin(), s.end(), [](char c) {

@@ -7,6 +7,7 @@
 #include "conditions.hpp"
 #include "records.hpp"
 #include "routes.hpp"
+#include "url_encode.hpp"
 
 namespace cw_emu {
 
@@ -36,20 +37,7 @@ bool parse_int(const std::string& s, long long& out) {
   return true;
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+using emulator_kit::url_encode;
 
 void send_invalid(httplib::Response& res, const FieldError& e, const std::string& resource) {
   send_error(res, 400, "InvalidObject", resource + " object is invalid",
