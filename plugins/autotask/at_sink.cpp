@@ -505,10 +505,13 @@ json Sink::apply_line(const Line& l, bool& run_wide, json& failure) {
     run_wide = true;
     failure = {{"message", e.what()}, {"status", e.status()}};
     return meterbridge::sink_error_line(l.key, e.what(), e.status(), e.may_have_landed());
-  } catch (const meterbridge::NoResponseError& e) {
+  } catch (const meterbridge::Error& e) {
+    // No answer, or one that cannot be read (a 200 with a broken body): the adjustment was
+    // sent and may have been applied. Cancelled before sending is certain, anything else is not.
+    const bool sent = e.status() != MB_E_CANCELLED;
     run_wide = true;
     failure = {{"message", e.what()}, {"status", e.status()}};
-    return meterbridge::sink_error_line(l.key, e.what(), e.status(), true);
+    return meterbridge::sink_error_line(l.key, e.what(), e.status(), sent);
   }
   answer["action"] = !t.service ? "create" : l.quantity == 0 ? "cancel" : "update";
   answer["after"] = l.quantity;
