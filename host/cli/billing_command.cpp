@@ -43,6 +43,52 @@ std::string source_summary(const engine::PlanLine& l) {
          " customer(s)";
 }
 
+// What a journal entry changed in the PSA: after - before (a create from nothing); unknown
+// without an after (an intent, a failed write).
+std::optional<double> journal_delta(const store::JournalEntry& e) {
+  if (!e.after_qty) return std::nullopt;
+  return *e.after_qty - e.before_qty.value_or(0);
+}
+
+json journal_entry_json(const store::JournalEntry& e) {
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"id", e.id},
+          {"run", e.run_id},
+          {"at", e.at},
+          {"entry", e.entry},
+          {"psa", e.psa},
+          {"company", e.company_id},
+          {"line", e.line_id},
+          {"period", e.period},
+          {"before", opt(e.before_qty)},
+          {"desired", opt(e.desired_qty)},
+          {"after", opt(e.after_qty)},
+          {"delta", opt(journal_delta(e))},
+          {"action", e.action},
+          {"status", e.status},
+          {"ref", e.ref},
+          {"message", e.message},
+          {"intent", e.intent_id ? json(*e.intent_id) : json(nullptr)},
+          {"provenance", e.provenance.empty() ? json(nullptr) : json::parse(e.provenance)}};
+}
+
+// The journal table's FROM: the intent an outcome settles, and the usage series behind it.
+std::string journal_from(const store::JournalEntry& e) {
+  std::string from;
+  if (!e.provenance.empty()) {
+    json prov = json::parse(e.provenance);
+    std::set<std::string> who;
+    for (const auto& s : prov.value("sources", json::array())) {
+      who.insert(s.value("source", "") + "/" + s.value("customer_id", "") + ":" +
+                 s.value("sku", ""));
+    }
+    for (const auto& w : who) from += (from.empty() ? "" : " ") + w;
+  }
+  if (e.intent_id)
+    from = "intent " + std::to_string(*e.intent_id) + (from.empty() ? "" : " " + from);
+  return from;
+}
+
 }  // namespace
 
 int run_plan_command(CommandContext& context) {
@@ -97,6 +143,29 @@ int run_plan_command(CommandContext& context) {
   return kExitOk;
 }
 
+void print_reconcile_csv(const engine::Plan& plan, const engine::ReconcileReport& report) {
+  std::cout << "section,psa,company,company_name,line,line_name,source,customer_id,customer_name,"
+               "sku,metric,period_start,period_end,measured,planned,billed,difference,unit_price,"
+               "money,reason,value\n";
+  for (const auto& rl : report.lines) {
+    const auto& l = *rl.line;
+    std::cout << "line," << csv_field(l.psa) << ',' << csv_field(l.company_id) << ','
+              << csv_field(l.company_name) << ',' << csv_field(l.line_id) << ','
+              << csv_field(l.line_name) << ",,,,,," << engine::format_iso_date(l.dates.start) << ','
+              << engine::format_iso_date(l.dates.end) << ',' << format_quantity(l.measured) << ','
+              << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "") << ','
+              << format_optional(rl.difference, "") << ',' << format_optional(l.unit_price, "")
+              << ',' << format_optional(rl.money, "") << ",," << format_optional(rl.value, "")
+              << '\n';
+  }
+  for (const auto& e : plan.exceptions) {
+    std::cout << csv_field(e.kind) << ',' << csv_field(e.psa) << ',' << csv_field(e.company_id)
+              << ",,,," << csv_field(e.source) << ',' << csv_field(e.customer_id) << ','
+              << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ',' << csv_field(e.metric)
+              << ",,," << format_quantity(e.quantity) << ",,,,,," << csv_field(e.reason) << ",\n";
+  }
+}
+
 int run_report_command(CommandContext& context) {
   const auto& args = context.args();
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
@@ -130,27 +199,7 @@ int run_report_command(CommandContext& context) {
     return kExitOk;
   }
   if (format == "csv") {
-    std::cout << "section,psa,company,company_name,line,line_name,source,customer_id,customer_name,"
-                 "sku,metric,period_start,period_end,measured,planned,billed,difference,unit_price,"
-                 "money,reason,value\n";
-    for (const auto& rl : report.lines) {
-      const auto& l = *rl.line;
-      std::cout << "line," << csv_field(l.psa) << ',' << csv_field(l.company_id) << ','
-                << csv_field(l.company_name) << ',' << csv_field(l.line_id) << ','
-                << csv_field(l.line_name) << ",,,,,," << engine::format_iso_date(l.dates.start)
-                << ',' << engine::format_iso_date(l.dates.end) << ',' << format_quantity(l.measured)
-                << ',' << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "")
-                << ',' << format_optional(rl.difference, "") << ','
-                << format_optional(l.unit_price, "") << ',' << format_optional(rl.money, "") << ",,"
-                << format_optional(rl.value, "") << '\n';
-    }
-    for (const auto& e : plan.exceptions) {
-      std::cout << csv_field(e.kind) << ',' << csv_field(e.psa) << ',' << csv_field(e.company_id)
-                << ",,,," << csv_field(e.source) << ',' << csv_field(e.customer_id) << ','
-                << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ','
-                << csv_field(e.metric) << ",,," << format_quantity(e.quantity) << ",,,,,,"
-                << csv_field(e.reason) << ",\n";
-    }
+    print_reconcile_csv(plan, report);
     return kExitOk;
   }
   std::cout << "Reconciliation for period " << plan.period << '\n';
@@ -165,7 +214,7 @@ int run_report_command(CommandContext& context) {
     const auto& l = *rl.line;
     t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
                format_quantity(l.measured), format_quantity(l.quantity),
-               format_optional(rl.billed, "unknown"), format_optional(rl.difference),
+               format_optional(rl.billed, "unknown"), format_delta(rl.difference),
                format_optional(l.unit_price), format_optional(rl.money),
                format_optional(rl.value)});
   }
@@ -180,6 +229,15 @@ int run_report_command(CommandContext& context) {
             << " with duplicates in the PSA; money difference "
             << format_quantity(report.money_total) << ", planned value "
             << format_quantity(report.value_total) << '\n';
+  std::set<std::string> delta_sinks;
+  for (const auto& rl : report.lines) {
+    if (store->mapping().setting("quantity_model/" + rl.line->psa).value_or("") == "delta")
+      delta_sinks.insert(rl.line->psa);
+  }
+  for (const auto& sink : delta_sinks) {
+    std::cout << "Sink " << sink << " takes signed changes: its DIFFERENCE (planned - billed) is "
+              << "the adjustment the next sync posts\n";
+  }
   std::vector<const engine::PlanException*> unbilled;
   for (const auto& e : plan.exceptions) unbilled.push_back(&e);
   if (!unbilled.empty()) {
@@ -228,51 +286,19 @@ int run_journal_command(CommandContext& context) {
   f.limit = p.vm["limit"].as<int64_t>();
   auto store = open_store(context);
   auto entries = store->journal().entries(f);
-  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
   if (format == "json") {
     json out = json::array();
-    for (const auto& e : entries) {
-      out.push_back(
-          {{"id", e.id},
-           {"run", e.run_id},
-           {"at", e.at},
-           {"entry", e.entry},
-           {"psa", e.psa},
-           {"company", e.company_id},
-           {"line", e.line_id},
-           {"period", e.period},
-           {"before", opt(e.before_qty)},
-           {"desired", opt(e.desired_qty)},
-           {"after", opt(e.after_qty)},
-           {"action", e.action},
-           {"status", e.status},
-           {"ref", e.ref},
-           {"message", e.message},
-           {"intent", e.intent_id ? json(*e.intent_id) : json(nullptr)},
-           {"provenance", e.provenance.empty() ? json(nullptr) : json::parse(e.provenance)}});
-    }
+    for (const auto& e : entries) out.push_back(journal_entry_json(e));
     std::cout << out.dump(2) << '\n';
     return kExitOk;
   }
   TextTable t({"ID", "RUN", "AT", "ENTRY", "COMPANY", "LINE", "PERIOD", "BEFORE", "DESIRED",
-               "AFTER", "ACTION", "STATUS", "FROM"});
+               "DELTA", "AFTER", "ACTION", "STATUS", "FROM"});
   for (const auto& e : entries) {
-    std::string from;
-    if (!e.provenance.empty()) {
-      json prov = json::parse(e.provenance);
-      std::set<std::string> who;
-      for (const auto& s : prov.value("sources", json::array())) {
-        who.insert(s.value("source", "") + "/" + s.value("customer_id", "") + ":" +
-                   s.value("sku", ""));
-      }
-      for (const auto& w : who) from += (from.empty() ? "" : " ") + w;
-    }
-    if (e.intent_id)
-      from = "intent " + std::to_string(*e.intent_id) + (from.empty() ? "" : " " + from);
     t.add_row({std::to_string(e.id), std::to_string(e.run_id), e.at, e.entry,
                e.psa + "/" + e.company_id, e.line_id, e.period, format_optional(e.before_qty),
-               format_optional(e.desired_qty), format_optional(e.after_qty), e.action, e.status,
-               from});
+               format_optional(e.desired_qty), format_delta(journal_delta(e)),
+               format_optional(e.after_qty), e.action, e.status, journal_from(e)});
   }
   if (t.empty()) {
     std::cout << "(the journal has no entry" << (f.period.empty() ? "" : " for " + f.period)

@@ -81,4 +81,10 @@ std::string format_optional(const std::optional<double>& q, const char* absent) 
   return q ? format_quantity(*q) : std::string(absent);
 }
 
+std::string format_delta(const std::optional<double>& d) {
+  if (!d) return "-";
+  const std::string text = format_quantity(*d);
+  return *d > 1e-9 ? "+" + text : text == "-0" ? "0" : text;
+}
+
 }  // namespace meterbridge::host

@@ -45,5 +45,7 @@ engine::YearMonth period_value(const ParsedOptions& p, CommandContext& context,
 
 std::string format_quantity(double q);
 std::string format_optional(const std::optional<double>& q, const char* absent = "-");
+// A signed change: "+2", "-3", "0"; "-" when unknown.
+std::string format_delta(const std::optional<double>& d);
 
 }  // namespace meterbridge::host

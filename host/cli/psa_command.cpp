@@ -9,6 +9,7 @@
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/psa_sink_command.hpp"
+#include "cli/psa_target_command.hpp"
 #include "cli/text_table.hpp"
 
 namespace meterbridge::host {
@@ -27,13 +28,20 @@ int run_psa_command(CommandContext& context) {
            "  psa add-line ID NAME [--unit-price P] [--psa PSA]  enter a line (product) by hand\n"
            "  psa verify COMPANY_ID                           does the company exist in the PSA\n"
            "  psa agreements COMPANY_ID                       its agreements, and the Default\n"
-           "  psa catalog search|add|edit ...                 the PSA's product catalog\n\n"
+           "  psa contracts COMPANY_ID                        the same (Autotask contracts)\n"
+           "  psa catalog search|add|edit ...                 the PSA's product catalog\n"
+           "  psa target COMPANY_ID --contract ID|--clear     bill the company into this one\n"
+           "  psa targets [--format table|json]               the targets set\n"
+           "  psa adopt COMPANY_ID LINE_ID                    let meterbridge write a PSA line\n\n"
            "Sinks report their companies and lines through `meterbridge discover`; entries by\n"
            "hand use the PSA name 'manual' unless --psa names a sink instance.\n";
     return sub.empty() ? kExitUsage : kExitOk;
   }
   if (is_psa_sink_subcommand(sub)) {
     return guarded([&] { return run_psa_sink_command(context, sub, rest); });
+  }
+  if (is_psa_target_subcommand(sub)) {
+    return guarded([&] { return run_psa_target_command(context, sub, rest); });
   }
   return guarded([&] {
     po::options_description options("Options of `meterbridge psa " + sub + "`");

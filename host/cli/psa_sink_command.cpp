@@ -7,8 +7,8 @@
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/psa_sink_support.hpp"
 #include "cli/text_table.hpp"
-#include "runtime/collector.hpp"
 
 namespace meterbridge::host {
 namespace po = boost::program_options;
@@ -18,45 +18,22 @@ namespace {
 
 const char* const kUsage =
     "Usage: meterbridge psa verify COMPANY_ID [--sink INSTANCE]\n"
-    "       meterbridge psa agreements COMPANY_ID [--sink INSTANCE]\n"
+    "       meterbridge psa agreements|contracts COMPANY_ID [--sink INSTANCE]\n"
     "       meterbridge psa catalog search TEXT [--sink INSTANCE]\n"
-    "       meterbridge psa catalog add IDENTIFIER DESCRIPTION --price P [--set FIELD=JSON]...\n"
-    "       meterbridge psa catalog edit ID --set FIELD=JSON [--set FIELD=JSON]...\n\n"
+    "       meterbridge psa catalog add NAME [DESCRIPTION] --price P [--set FIELD=JSON]...\n"
+    "       meterbridge psa catalog edit ID [--price P] [--set FIELD=JSON]...\n\n"
     "Asks a sink's PSA directly: whether a company id exists (Verify), a company's agreements\n"
-    "and the Default one billing goes to, catalog products by two or more characters, and\n"
-    "adding or editing a catalog product. --sink is needed only when several sinks are enabled.\n"
-    "--set values are JSON (numbers, true/false, {\"id\": 6}); anything else is taken as text.\n";
-
-// The one enabled sink instance, or the one named by --sink.
-std::unique_ptr<RunningInstance> start_sink(CommandContext& context, PluginHost& host,
-                                            const ParsedOptions& p) {
-  std::vector<std::string> wanted;
-  if (p.vm.count("sink")) wanted.push_back(p.vm["sink"].as<std::string>());
-  auto sinks = enabled_instances(host, context.config(), MB_KIND_SINK, wanted);
-  if (sinks.empty()) usage_error("no enabled sink instance in " + context.config().file.string());
-  if (sinks.size() > 1) {
-    std::string names;
-    for (const auto* s : sinks) names += (names.empty() ? "" : ", ") + s->name;
-    usage_error("several sinks are enabled (" + names + "): name one with --sink");
-  }
-  return host.start(*sinks.front());
-}
-
-// Calls op; prints the plugin's message and returns nullopt when it fails.
-std::optional<json> call(RunningInstance& sink, const std::string& op, const json& request,
-                         int& exit_code) {
-  CallResult r = sink.plugin->invoke(op, request.dump());
-  if (!r.ok()) {
-    std::cerr << "meterbridge psa: " << sink.config->name << ": " << op << " failed: " << r.text
-              << '\n';
-    exit_code =
-        r.status == MB_E_INVALID_ARGUMENT || r.status == MB_E_UNSUPPORTED || r.status == MB_E_CONFIG
-            ? kExitUsage
-            : kExitFailure;
-    return std::nullopt;
-  }
-  return json::parse(r.text);
-}
+    "(ConnectWise) or contracts (Autotask) and the Default one billing goes to, catalog\n"
+    "products or services by two or more characters, and adding or editing one.\n"
+    "`agreements` and `contracts` are the same command. Each command asks the ConnectWise\n"
+    "operation first (agreements, search_catalog, create_product, edit_product) and, when the\n"
+    "sink does not know it, the Autotask one (contracts, search_services, create_service,\n"
+    "edit_service).\n"
+    "catalog add: ConnectWise takes NAME as the product identifier and DESCRIPTION (default:\n"
+    "NAME) as its description; Autotask takes NAME as the service name and DESCRIPTION, when\n"
+    "given, as its description.\n"
+    "--sink is needed only when several sinks are enabled. --set values are JSON (numbers,\n"
+    "true/false, {\"id\": 6}); anything else is taken as text.\n";
 
 json field_values(const ParsedOptions& p) {
   json fields = json::object();
@@ -71,12 +48,7 @@ json field_values(const ParsedOptions& p) {
   return fields;
 }
 
-std::string text_of(const json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  return v.dump();
-}
-
+// ConnectWise products and Autotask services answer the same item shape.
 void print_products(const json& items) {
   TextTable t({"ID", "IDENTIFIER", "DESCRIPTION", "PRICE", "INACTIVE"});
   for (const auto& i : items) {
@@ -87,10 +59,97 @@ void print_products(const json& items) {
   t.print(std::cout);
 }
 
+// Agreements (ConnectWise) or contracts (Autotask, with their start and end dates).
+void print_containers(const json& answer, const std::string& company) {
+  const bool contracts = answer.contains("contracts");
+  const json list = answer.value(contracts ? "contracts" : "agreements", json::array());
+  TextTable t = contracts ? TextTable({"ID", "NAME", "TYPE", "STATUS", "START", "END", "DEFAULT"})
+                          : TextTable({"ID", "NAME", "TYPE", "STATUS", "DEFAULT"});
+  for (const auto& a : list) {
+    std::vector<std::string> row = {
+        text_of(a.value("id", json())), text_of(a.value("name", json())),
+        text_of(a.value("type", json())), text_of(a.value("status", json()))};
+    if (contracts) {
+      row.push_back(text_of(a.value("start", json())));
+      row.push_back(text_of(a.value("end", json())));
+    }
+    row.push_back(a.value("default", false) ? "default" : "");
+    t.add_row(row);
+  }
+  if (t.empty()) {
+    std::cout << "company " << company << " has no " << (contracts ? "contract" : "agreement")
+              << '\n';
+  } else {
+    t.print(std::cout);
+  }
+}
+
+// The operations that answer the subcommand, ConnectWise's first, Autotask's as the fallback.
+std::vector<SinkOp> operations(const std::string& sub, const std::string& action,
+                               const ParsedOptions& p) {
+  if (sub == "verify") {
+    need_positional(p, 1, "psa verify COMPANY_ID");
+    return {{"verify_company", {{"company_id", p.positional[0]}}}};
+  }
+  if (sub == "agreements" || sub == "contracts") {
+    need_positional(p, 1, "psa " + sub + " COMPANY_ID");
+    json request = {{"company_id", p.positional[0]}};
+    return {{"agreements", request}, {"contracts", request}};
+  }
+  if (action == "search") {
+    need_positional(p, 1, "psa catalog search TEXT");
+    if (p.positional[0].size() < 2) usage_error("psa catalog search: give at least 2 characters");
+    json request = {{"text", p.positional[0]}};
+    return {{"search_catalog", request}, {"search_services", request}};
+  }
+  if (action == "add") {
+    if (p.positional.empty() || p.positional.size() > 2)
+      usage_error("usage: psa catalog add NAME [DESCRIPTION] --price P");
+    if (!p.vm.count("price")) usage_error("psa catalog add: --price is required");
+    const std::string& name = p.positional[0];
+    const std::string description = p.positional.size() > 1 ? p.positional[1] : "";
+    json product = field_values(p);
+    json service = product;
+    product["identifier"] = name;
+    product["description"] = description.empty() ? name : description;
+    product["price"] = service["price"] = non_negative(p, "price");
+    service["name"] = name;
+    if (!description.empty()) service["description"] = description;
+    return {{"create_product", product}, {"create_service", service}};
+  }
+  need_positional(p, 1, "psa catalog edit ID --set FIELD=JSON");
+  json fields = field_values(p);
+  if (p.vm.count("price")) fields["price"] = non_negative(p, "price");
+  if (fields.empty()) usage_error("psa catalog edit: give --price or at least one --set");
+  json request = {{"id", p.positional[0]}, {"fields", fields}};
+  return {{"edit_product", request}, {"edit_service", request}};
+}
+
+int print_answer(const std::string& sub, const std::string& action, const ParsedOptions& p,
+                 const RunningInstance& sink, const json& answer) {
+  if (sub == "verify") {
+    if (!answer.value("exists", false)) {
+      std::cout << "company " << p.positional[0] << " does not exist in " << sink.config->name
+                << '\n';
+      return kExitFailure;
+    }
+    std::cout << "company " << text_of(answer.value("id", json())) << " exists in "
+              << sink.config->name << ": " << text_of(answer.value("name", json())) << " ("
+              << text_of(answer.value("identifier", json())) << ")\n";
+  } else if (sub == "agreements" || sub == "contracts") {
+    print_containers(answer, p.positional[0]);
+  } else if (action == "search") {
+    print_products(answer.value("items", json::array()));
+  } else {
+    print_products(json::array({answer}));
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 bool is_psa_sink_subcommand(const std::string& sub) {
-  return sub == "verify" || sub == "agreements" || sub == "catalog";
+  return sub == "verify" || sub == "agreements" || sub == "contracts" || sub == "catalog";
 }
 
 int run_psa_sink_command(CommandContext& context, const std::string& sub,
@@ -109,7 +168,7 @@ int run_psa_sink_command(CommandContext& context, const std::string& sub,
   po::options_description options("Options of `meterbridge psa " + sub + "`");
   options.add_options()("sink", po::value<std::string>()->value_name("INSTANCE"),
                         "the sink instance (default: the only enabled one)")(
-      "price", po::value<std::string>()->value_name("P"), "catalog add: the unit price")(
+      "price", po::value<std::string>()->value_name("P"), "catalog add/edit: the unit price")(
       "set", po::value<std::vector<std::string>>()->value_name("FIELD=JSON"),
       "catalog add/edit: a product field (repeatable)")(
       "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
@@ -120,75 +179,24 @@ int run_psa_sink_command(CommandContext& context, const std::string& sub,
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "json"});
-  std::string op;
-  json request;
-  if (sub == "verify" || sub == "agreements") {
-    need_positional(p, 1, "psa " + sub + " COMPANY_ID");
-    op = sub == "verify" ? "verify_company" : "agreements";
-    request = {{"company_id", p.positional[0]}};
-  } else if (action == "search") {
-    need_positional(p, 1, "psa catalog search TEXT");
-    if (p.positional[0].size() < 2) usage_error("psa catalog search: give at least 2 characters");
-    op = "search_catalog";
-    request = {{"text", p.positional[0]}};
-  } else if (action == "add") {
-    need_positional(p, 2, "psa catalog add IDENTIFIER DESCRIPTION --price P");
-    if (!p.vm.count("price")) usage_error("psa catalog add: --price is required");
-    op = "create_product";
-    request = field_values(p);
-    request["identifier"] = p.positional[0];
-    request["description"] = p.positional[1];
-    request["price"] = non_negative(p, "price");
-  } else {
-    need_positional(p, 1, "psa catalog edit ID --set FIELD=JSON");
-    json fields = field_values(p);
-    if (p.vm.count("price")) fields["price"] = non_negative(p, "price");
-    if (fields.empty()) usage_error("psa catalog edit: give at least one --set FIELD=JSON");
-    op = "edit_product";
-    request = {{"id", p.positional[0]}, {"fields", fields}};
-  }
+  const std::vector<SinkOp> ops = operations(sub, action, p);
 
   PluginHost host(context.config(), context.data_dir());
   std::unique_ptr<RunningInstance> sink;
   try {
-    sink = start_sink(context, host, p);
+    sink = host.start(pick_sink(context, host, p));
   } catch (const InstanceError& e) {
     std::cerr << "meterbridge psa: " << e.what() << '\n';
     return e.status() == MB_E_CONFIG ? kExitUsage : kExitFailure;
   }
   int exit_code = kExitOk;
-  std::optional<json> answer = call(*sink, op, request, exit_code);
+  std::optional<json> answer = call_sink_op(*sink, ops, exit_code);
   if (!answer) return exit_code;
   if (format == "json") {
     std::cout << answer->dump(2) << '\n';
     return sub == "verify" && !answer->value("exists", false) ? kExitFailure : kExitOk;
   }
-  if (sub == "verify") {
-    if (!answer->value("exists", false)) {
-      std::cout << "company " << p.positional[0] << " does not exist in " << sink->config->name
-                << '\n';
-      return kExitFailure;
-    }
-    std::cout << "company " << text_of((*answer)["id"]) << " exists in " << sink->config->name
-              << ": " << text_of((*answer)["name"]) << " (" << text_of((*answer)["identifier"])
-              << ")\n";
-  } else if (sub == "agreements") {
-    TextTable t({"ID", "NAME", "TYPE", "STATUS", "DEFAULT"});
-    for (const auto& a : (*answer)["agreements"]) {
-      t.add_row({text_of(a["id"]), text_of(a["name"]), text_of(a["type"]), text_of(a["status"]),
-                 a.value("default", false) ? "default" : ""});
-    }
-    if (t.empty()) {
-      std::cout << "company " << p.positional[0] << " has no agreement\n";
-    } else {
-      t.print(std::cout);
-    }
-  } else if (action == "search") {
-    print_products((*answer)["items"]);
-  } else {
-    print_products(json::array({*answer}));
-  }
-  return kExitOk;
+  return print_answer(sub, action, p, *sink, *answer);
 }
 
 }  // namespace meterbridge::host

@@ -157,7 +157,7 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
   json reports = json::array();
   std::set<std::string> synced;
   int64_t writes = 0;
-  TextTable t({"COMPANY", "LINE", "BEFORE", "PLANNED", "AFTER", "ACTION", "MESSAGE"});
+  TextTable t({"COMPANY", "LINE", "BEFORE", "DELTA", "PLANNED", "AFTER", "ACTION", "MESSAGE"});
   for (const InstanceConfig* sink : sinks) {
     synced.insert(sink->name);
     std::unique_ptr<RunningInstance> running;
@@ -181,8 +181,9 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
     reports.push_back(engine::sync_report_to_json(r));
     for (const auto& l : r.lines) {
       t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id,
-                 format_optional(l.before, "none"), format_quantity(l.planned),
-                 format_optional(l.after, "none"), l.action, l.message});
+                 format_optional(l.before, "none"), format_delta(engine::sync_line_delta(l)),
+                 format_quantity(l.planned), format_optional(l.after, "none"), l.action,
+                 l.message});
     }
   }
   json unsynced = json::array();
@@ -190,7 +191,7 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
     if (synced.count(l.psa)) continue;
     unsynced.push_back(
         {{"psa", l.psa}, {"company", l.company_id}, {"line", l.line_id}, {"planned", l.quantity}});
-    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id, "?",
+    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id, "?", "-",
                format_quantity(l.quantity), "?", "skipped",
                "no enabled sink instance named '" + l.psa + "'"});
   }
@@ -264,9 +265,10 @@ int run_sync_command(CommandContext& context) {
                  "(the period's last day once it is over), plans the period and reconciles every\n"
                  "enabled sink: reads what the PSA holds, writes only differences (journaling an\n"
                  "intent before and the outcome after each write), and holds steep decreases and\n"
-                 "drops to zero for approval. Per line: the PSA quantity before, the planned one,\n"
-                 "after, and the action (none, create, update, cancel, held, pending,\n"
-                 "duplicate, not-attempted, error).\n\n"
+                 "drops to zero for approval. Per line: the PSA quantity before, the delta (after\n"
+                 "- before for a write; planned - before otherwise; the signed change a delta PSA\n"
+                 "such as Autotask is posted), the planned one, after, and the action (none,\n"
+                 "create, update, cancel, held, pending, duplicate, not-attempted, error).\n\n"
               << options;
     return kExitOk;
   }

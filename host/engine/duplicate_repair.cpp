@@ -57,6 +57,7 @@ std::vector<DuplicateRepair> repair_duplicates(store::BillingStore& store,
                                                bool dry_run, int64_t run_id) {
   std::vector<DuplicateRepair> out;
   json request = json::array();
+  const std::map<std::string, std::string> targets = store.mapping().targets_of(psa);
   for (size_t i = 0; i < findings.size(); ++i) {
     const store::JournalEntry& f = findings[i];
     out.push_back(repair_of(f));
@@ -66,7 +67,8 @@ std::vector<DuplicateRepair> repair_duplicates(store::BillingStore& store,
       continue;
     }
     request.push_back(sink_line_address(std::to_string(i), f.company_id, f.line_id, f.period,
-                                        f.period_start, f.period_end));
+                                        f.period_start, f.period_end,
+                                        target_of(targets, f.company_id)));
   }
   if (dry_run || request.empty()) return out;
 

@@ -9,19 +9,29 @@ namespace meterbridge::host::engine {
 using nlohmann::json;
 
 json sink_line_address(const std::string& key, const std::string& company, const std::string& line,
-                       const std::string& period, Day start, Day end) {
-  return {{"key", key},
-          {"company_id", company},
-          {"line_id", line},
-          {"period", period},
-          {"period_start", format_iso_date(start)},
-          {"period_end", format_iso_date(end)}};
+                       const std::string& period, Day start, Day end, const std::string& target) {
+  json a = {{"key", key},
+            {"company_id", company},
+            {"line_id", line},
+            {"period", period},
+            {"period_start", format_iso_date(start)},
+            {"period_end", format_iso_date(end)}};
+  if (!target.empty()) a["target"] = target;
+  return a;
+}
+
+std::string target_of(const std::map<std::string, std::string>& targets,
+                      const std::string& company) {
+  auto it = targets.find(company);
+  return it == targets.end() ? std::string() : it->second;
 }
 
 std::map<std::string, json> call_sink_lines(const SinkCall& call, const std::string& psa,
                                             const std::string& op, const json& lines,
-                                            std::optional<CallResult>* failure) {
-  CallResult r = call(op, {{"lines", lines}});
+                                            std::optional<CallResult>* failure, const json& extra) {
+  json request = extra.is_object() ? extra : json::object();
+  request["lines"] = lines;
+  CallResult r = call(op, request);
   if (!r.ok()) {
     if (failure) *failure = r;
     throw std::runtime_error("sink '" + psa + "' " + op + " failed (" + status_name(r.status) +

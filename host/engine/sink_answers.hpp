@@ -15,17 +15,24 @@
 
 namespace meterbridge::host::engine {
 
-// {"key", "company_id", "line_id", "period", "period_start", "period_end"}.
+// {"key", "company_id", "line_id", "period", "period_start", "period_end", "target"?}; target
+// (the operator's explicit container for the company, `psa target`) only when not empty.
 nlohmann::json sink_line_address(const std::string& key, const std::string& company,
                                  const std::string& line, const std::string& period, Day start,
-                                 Day end);
+                                 Day end, const std::string& target = "");
 
-// Calls op with {"lines": lines} and returns the answer's lines by key. Throws with the sink's
-// message when the call fails; `failure`, when given, receives the failed call's status.
+// The company's target in `targets` (company id -> target), "" when none.
+std::string target_of(const std::map<std::string, std::string>& targets,
+                      const std::string& company);
+
+// Calls op with {"lines": lines} plus the fields of `extra` (an object or null) and returns the
+// answer's lines by key. Throws with the sink's message when the call fails; `failure`, when
+// given, receives the failed call's status.
 std::map<std::string, nlohmann::json> call_sink_lines(const SinkCall& call, const std::string& psa,
                                                       const std::string& op,
                                                       const nlohmann::json& lines,
-                                                      std::optional<CallResult>* failure = nullptr);
+                                                      std::optional<CallResult>* failure = nullptr,
+                                                      const nlohmann::json& extra = nullptr);
 
 // field as a number; nullopt when absent or null; throws when it is something else.
 std::optional<double> sink_number(const nlohmann::json& line, const char* field);

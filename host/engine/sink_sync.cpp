@@ -10,6 +10,7 @@
 #include <meterbridge/plugin.hpp>
 
 #include "engine/sink_answers.hpp"
+#include "engine/sink_journal.hpp"
 
 namespace meterbridge::host::engine {
 namespace {
@@ -37,30 +38,6 @@ int64_t instant_ms(const std::string& at) {
   return (static_cast<int64_t>(*d) * 86400 + h * 3600 + m * 60 + s) * 1000;
 }
 
-json provenance(const PlanLine& l) {
-  json sources = json::array();
-  for (const auto& s : l.sources) sources.push_back(plan_source_to_json(s));
-  return {{"method", l.method},
-          {"rounding", l.rounding},
-          {"measured", l.measured},
-          {"included", l.included},
-          {"sources", sources}};
-}
-
-store::JournalEntry entry_for(const PlanLine& l, int64_t run_id, const char* kind) {
-  store::JournalEntry e;
-  e.run_id = run_id;
-  e.entry = kind;
-  e.psa = l.psa;
-  e.company_id = l.company_id;
-  e.line_id = l.line_id;
-  e.period = l.period;
-  e.period_start = l.dates.start;
-  e.period_end = l.dates.end;
-  e.desired_qty = l.quantity;
-  return e;
-}
-
 class SinkSync {
  public:
   SinkSync(store::BillingStore& store, const Plan& plan, const std::string& psa,
@@ -79,6 +56,7 @@ class SinkSync {
       if (p.psa == psa) interrupted_.push_back(std::move(p));
     }
     delta_model_ = store.mapping().setting("quantity_model/" + psa).value_or("") == "delta";
+    targets_ = store.mapping().targets_of(psa);
   }
 
   SyncReport run() {
@@ -133,11 +111,13 @@ class SinkSync {
     for (size_t i = 0; i < lines_.size(); ++i) {
       const PlanLine& l = *lines_[i];
       request.push_back(sink_line_address(std::to_string(i), l.company_id, l.line_id, l.period,
-                                          l.dates.start, l.dates.end));
+                                          l.dates.start, l.dates.end,
+                                          target_of(targets_, l.company_id)));
     }
     for (const auto& p : interrupted_) {
       request.push_back(sink_line_address("intent-" + std::to_string(p.id), p.company_id, p.line_id,
-                                          p.period, p.period_start, p.period_end));
+                                          p.period, p.period_start, p.period_end,
+                                          target_of(targets_, p.company_id)));
     }
     if (request.empty()) return false;
     try {
@@ -153,7 +133,7 @@ class SinkSync {
   }
 
   // 2. Complete interrupted intents: the PSA's state is the truth of what happened. The intent
-  // stays an unsettled create (see decide_pending) until a later outcome settles it.
+  // stays unsettled (see decide_pending) until a later outcome settles it.
   void recover_interrupted() {
     for (const auto& p : interrupted_) {
       auto it = state_.find("intent-" + std::to_string(p.id));
@@ -184,7 +164,7 @@ class SinkSync {
         last->desired_qty && same(*last->desired_qty, l.quantity)) {
       return;
     }
-    store::JournalEntry e = entry_for(l, run_, "outcome");
+    store::JournalEntry e = journal_entry_for(l, run_, "outcome");
     e.before_qty = r.before;
     e.after_qty = r.before;
     e.action = r.action;
@@ -229,7 +209,7 @@ class SinkSync {
     }
     if (same(r.before.value_or(0), l.quantity)) return decide_none(l, r);
     if (decide_held(l, r)) return;
-    if (!r.before && decide_pending(l, r)) return;
+    if (decide_pending(l, r)) return;
     r.action = !r.before ? "create" : same(l.quantity, 0) ? "cancel" : "update";
     r.after = l.quantity;
     writes_.push_back({i, r.before, 0});
@@ -264,7 +244,7 @@ class SinkSync {
     if (o_.dry_run) return;
     auto last = journal_.latest_outcome(l.psa, l.company_id, l.line_id, l.period);
     if (!last || last->status != "duplicate") return;
-    store::JournalEntry e = entry_for(l, run_, "outcome");
+    store::JournalEntry e = journal_entry_for(l, run_, "outcome");
     e.before_qty = r.before;
     e.after_qty = r.before;
     e.action = "none";
@@ -283,7 +263,7 @@ class SinkSync {
     // without a journal row per unchanged line per run.
     auto known = journal_.last_known(l.psa, l.company_id, l.line_id, l.period);
     if (!known || !known->after_qty || !same(*known->after_qty, held_now)) {
-      store::JournalEntry e = entry_for(l, run_, "outcome");
+      store::JournalEntry e = journal_entry_for(l, run_, "outcome");
       e.before_qty = r.before;
       e.after_qty = held_now;
       e.action = "none";
@@ -319,44 +299,66 @@ class SinkSync {
     return true;
   }
 
-  // A create sent earlier whose answer never came may still land: within the grace time the
-  // line is pending, not created a second time.
+  // A write sent earlier whose answer never came may still land: within the grace time the
+  // line is pending, not written a second time. An absolute sink only risks a second create
+  // (sending a quantity again is harmless). A delta sink risks every write, since a signed
+  // change sent again bills twice, unless the PSA already holds what that write wanted: then it
+  // landed ("confirmed from the units") and the line is decided as usual.
   bool decide_pending(const PlanLine& l, SyncLineResult& r) {
-    auto unsettled = journal_.unsettled_create(l.psa, l.company_id, l.line_id, l.period);
+    std::optional<store::JournalEntry> unsettled;
+    if (delta_model_) {
+      unsettled = journal_.unsettled_write(l.psa, l.company_id, l.line_id, l.period);
+      if (unsettled && unsettled->desired_qty &&
+          same(r.before.value_or(0), *unsettled->desired_qty)) {
+        return false;
+      }
+    } else if (!r.before) {
+      unsettled = journal_.unsettled_create(l.psa, l.company_id, l.line_id, l.period);
+    }
     if (!unsettled) return false;
     const int64_t until = instant_ms(unsettled->at) + o_.pending_grace_ms;
     const int64_t left = until - now_ms();
     if (left <= 0) return false;
     r.action = "pending";
     r.after = r.before;
-    r.message = "the create of intent " + std::to_string(unsettled->id) + " (" + unsettled->at +
-                ") got no answer and may still land in the PSA; not created again for another " +
+    r.message = "the " + unsettled->action + " of intent " + std::to_string(unsettled->id) + " (" +
+                unsettled->at + ") got no answer and may still land in the PSA; not " +
+                (unsettled->action == "create" ? "created" : "sent") + " again for another " +
                 std::to_string((left + 999) / 1000) + " s (sync.pending_grace_ms)";
+    if (delta_model_) r.message += "; sink '" + psa_ + "' adds signed changes";
     return true;
   }
 
   // 4-6. Writes in batches, each with its intents committed before the sink writes and its
-  // outcomes after. A batch never holds more lines than the failures still allowed in a row,
-  // so the run stops after stop_after_failures consecutive run-wide failures.
+  // outcomes after. The first batch, and every batch after a run-wide failure, holds no more
+  // lines than the failures still allowed in a row, so a failing PSA stops the run after
+  // stop_after_failures lines; a batch without a run-wide failure doubles the next one (up to
+  // kMaxApplyBatch) so that a sink with thousands of lines is not made to re-read per 5 lines.
   void write() {
     size_t next = 0;
     int32_t failures_in_a_row = 0;
     const int32_t limit = std::max<int32_t>(1, o_.stop_after_failures);
+    size_t grown = 0;  // the size of the last batch when it had no run-wide failure, else 0
     std::string last_failure;
     while (next < writes_.size()) {
-      const size_t size =
-          std::min(writes_.size() - next, static_cast<size_t>(limit - failures_in_a_row));
+      const size_t allowed = static_cast<size_t>(limit - failures_in_a_row);
+      const size_t wanted = grown > 0 ? std::min(2 * grown, kMaxApplyBatch) : allowed;
+      const size_t size = std::min(writes_.size() - next, wanted);
       std::vector<Write> batch(writes_.begin() + static_cast<std::ptrdiff_t>(next),
                                writes_.begin() + static_cast<std::ptrdiff_t>(next + size));
+      const size_t writes_left = writes_.size() - next;
       next += size;
-      for (const WriteOutcome& w : write_batch(batch)) {
+      bool run_wide = false;
+      for (const WriteOutcome& w : write_batch(batch, writes_left, allowed)) {
         if (w.run_wide) {
           ++failures_in_a_row;
           last_failure = w.message;
-        } else {
+          run_wide = true;
+        } else if (!w.not_attempted) {
           failures_in_a_row = 0;
         }
       }
+      grown = run_wide ? 0 : size;
       if (failures_in_a_row >= limit && next < writes_.size()) {
         report_.stopped = "sink '" + psa_ + "' failed " + std::to_string(failures_in_a_row) +
                           " lines in a row (last: " + last_failure + ")";
@@ -371,20 +373,25 @@ class SinkSync {
   }
 
   struct WriteOutcome {
-    bool run_wide = false;  // failed for a reason that will fail the next line too
+    bool run_wide = false;       // failed for a reason that will fail the next line too
+    bool not_attempted = false;  // the call failed as a whole and this line was past `allowed`
     std::string message;
   };
 
-  std::vector<WriteOutcome> write_batch(std::vector<Write>& batch) {
+  // writes_left: the writes still to go in the run, this batch included (the sink may check a
+  // request budget against it). allowed: the failures still allowed in a row (see
+  // record_outcome for a call that fails as a whole).
+  std::vector<WriteOutcome> write_batch(std::vector<Write>& batch, size_t writes_left,
+                                        size_t allowed) {
     {
       store::Transaction t(store_.db());
       for (Write& w : batch) {
         const PlanLine& l = *lines_[w.index];
-        store::JournalEntry e = entry_for(l, run_, "intent");
+        store::JournalEntry e = journal_entry_for(l, run_, "intent");
         e.before_qty = w.before;
         e.action = results_[w.index].action;
         e.ref = results_[w.index].ref;
-        e.provenance = provenance(l).dump();
+        e.provenance = line_provenance(l).dump();
         w.intent_id = journal_.append(e);
       }
       t.commit();
@@ -401,33 +408,64 @@ class SinkSync {
       a["effective_date"] = format_iso_date(l.dates.start);
       a["intent_id"] = w.intent_id;
       a["unit_price"] = l.unit_price ? json(*l.unit_price) : json(nullptr);
+      const std::string target = target_of(targets_, l.company_id);
+      if (!target.empty()) a["target"] = target;
       request.push_back(std::move(a));
     }
     std::map<std::string, json> applied;
     std::optional<CallResult> call_failure;
+    bool refused = false;  // the sink failed the call (not: answered it wrongly)
     try {
-      applied = call_sink_lines(call_, psa_, "apply", request, &call_failure);
+      applied = call_sink_lines(call_, psa_, "apply", request, &call_failure,
+                                {{"writes_left", writes_left}});
     } catch (const std::exception& e) {
+      refused = call_failure.has_value();
       if (!call_failure) call_failure = CallResult{MB_E_INTERNAL, e.what()};
       call_failure->text = e.what();
     }
 
     std::vector<WriteOutcome> outcomes;
     store::Transaction t(store_.db());
-    for (const Write& w : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Write& w = batch[i];
+      if (refused && i >= allowed) {
+        outcomes.push_back(record_not_attempted(w, *call_failure));
+        continue;
+      }
       auto it = applied.find(std::to_string(w.index));
       outcomes.push_back(
           record_outcome(w, it == applied.end() ? nullptr : &it->second, call_failure));
+      outcomes.back().run_wide = outcomes.back().run_wide || refused;
     }
     t.commit();
     return outcomes;
+  }
+
+  // A sink that fails an apply call as a whole attempted nothing (P6.5), yet it may have
+  // written before it failed. The first `allowed` lines of the batch are errors, as a small
+  // batch's lines always were; the rest are settled as not attempted, so that a big batch is
+  // not journaled as hundreds of failed writes. For the stop rule every line of the batch
+  // counts, whatever the class: a sink that cannot take a call will not take the next.
+  WriteOutcome record_not_attempted(const Write& w, const CallResult& failure) {
+    SyncLineResult& r = results_[w.index];
+    r.action = "not-attempted";
+    r.after = r.before;
+    r.message = "not attempted: " + failure.text + "; the next sync carries on";
+    store::JournalEntry e = journal_entry_for(*lines_[w.index], run_, "outcome");
+    e.intent_id = w.intent_id;
+    e.before_qty = w.before;
+    e.action = "not-attempted";
+    e.status = "not-attempted";
+    e.message = r.message;
+    journal_.append(e);
+    return {true, true, failure.text};
   }
 
   WriteOutcome record_outcome(const Write& w, const json* answer,
                               const std::optional<CallResult>& call_failure) {
     const PlanLine& l = *lines_[w.index];
     SyncLineResult& r = results_[w.index];
-    store::JournalEntry e = entry_for(l, run_, "outcome");
+    store::JournalEntry e = journal_entry_for(l, run_, "outcome");
     e.intent_id = w.intent_id;
     e.before_qty = w.before;
     WriteOutcome out;
@@ -488,6 +526,7 @@ class SinkSync {
   const SyncOptions& o_;
   const int64_t run_;
   bool delta_model_ = false;
+  std::map<std::string, std::string> targets_;  // company id -> the operator's target
   std::vector<const PlanLine*> lines_;
   std::vector<store::JournalEntry> interrupted_;
   std::map<std::string, json> state_;  // the read answer by key
@@ -501,55 +540,6 @@ class SinkSync {
 SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::string& psa,
                      const SinkCall& call, const SyncOptions& options, int64_t run_id) {
   return SinkSync(store, plan, psa, call, options, run_id).run();
-}
-
-int64_t approve_lines(store::BillingStore& store, const Plan& plan, const std::string& company_id,
-                      const std::string& line_id, int64_t run_id) {
-  int64_t n = 0;
-  store::Transaction t(store.db());
-  for (const auto& l : plan.lines) {
-    if (!company_id.empty() && l.company_id != company_id) continue;
-    if (!line_id.empty() && l.line_id != line_id) continue;
-    store::JournalEntry e = entry_for(l, run_id, "approval");
-    e.status = "ok";
-    e.action = "approve";
-    e.message = "approved by the operator";
-    e.provenance = provenance(l).dump();
-    store.journal().append(e);
-    ++n;
-  }
-  t.commit();
-  return n;
-}
-
-nlohmann::json sync_report_to_json(const SyncReport& report) {
-  auto optional_number = [](const std::optional<double>& v) {
-    return v ? json(*v) : json(nullptr);
-  };
-  json lines = json::array();
-  for (const auto& r : report.lines) {
-    lines.push_back({{"psa", r.psa},
-                     {"company", r.company_id},
-                     {"company_name", r.company_name},
-                     {"line", r.line_id},
-                     {"period", r.period},
-                     {"before", optional_number(r.before)},
-                     {"planned", r.planned},
-                     {"after", optional_number(r.after)},
-                     {"action", r.action},
-                     {"message", r.message},
-                     {"ref", r.ref}});
-  }
-  return {{"psa", report.psa},
-          {"lines", lines},
-          {"writes", report.writes},
-          {"held", report.held},
-          {"errors", report.errors},
-          {"recovered", report.recovered},
-          {"pending", report.pending},
-          {"duplicates", report.duplicates},
-          {"not_attempted", report.not_attempted},
-          {"stopped", report.stopped.empty() ? json(nullptr) : json(report.stopped)}};
 }
 
 }  // namespace meterbridge::host::engine

@@ -22,15 +22,23 @@ namespace meterbridge::host::engine {
 // Calls one operation of the sink instance (PluginInstance::invoke in the host, a fake in tests).
 using SinkCall = std::function<CallResult(const std::string& op, const nlohmann::json& request)>;
 
+// The largest apply batch: enough to spare a sink a re-read per few lines, small enough that
+// intents are not journaled far ahead of their writes.
+constexpr size_t kMaxApplyBatch = 256;
+
 struct SyncOptions {
   bool dry_run = false;
   // A decrease of more than this percentage of what the PSA holds is held for approval.
   double hold_decrease_percent = 20;
   // A create whose outcome is unknown (no answer) is not sent again for this long after its
-  // last journal entry: the line is `pending` while the PSA may still be writing it.
+  // last journal entry: the line is `pending` while the PSA may still be writing it. For a
+  // sink of quantity model "delta" this holds for any write (create, update, cancel), and for
+  // an intent a crash left without outcome, unless the PSA already holds what it wanted.
   int64_t pending_grace_ms = 120000;
   // After this many lines in a row fail for a run-wide reason (transient, rate-limited, auth,
-  // no answer), the run stops writing to the sink; the lines left are `not-attempted`.
+  // no answer), the run stops writing to the sink; the lines left are `not-attempted`. It is
+  // also the size of the first apply batch and of every batch after a run-wide failure; a
+  // batch without one doubles the next, up to kMaxApplyBatch lines.
   int32_t stop_after_failures = 5;
   // The wall clock in Unix milliseconds (the journal's times are wall-clock UTC); tests set it.
   std::function<int64_t()> now_ms;
@@ -75,6 +83,10 @@ SyncReport sync_sink(store::BillingStore& store, const Plan& plan, const std::st
 // plan's quantity. Returns how many lines were approved.
 int64_t approve_lines(store::BillingStore& store, const Plan& plan, const std::string& company_id,
                       const std::string& line_id, int64_t run_id);
+
+// The signed change of a line: after - before for a write (a create from nothing), planned -
+// before otherwise; nullopt when unknown (a write without an answer, a failed read).
+std::optional<double> sync_line_delta(const SyncLineResult& r);
 
 nlohmann::json sync_report_to_json(const SyncReport& report);
 

@@ -157,19 +157,45 @@ std::optional<JournalEntry> JournalStore::latest_outcome(const std::string& psa,
   return latest_where("entry = 'outcome'", psa, company_id, line_id, period);
 }
 
+namespace {
+// An intent is settled by an outcome of its own that is not 'uncertain'.
+constexpr const char* kUnsettled =
+    "NOT EXISTS (SELECT 1 FROM journal o WHERE o.intent_id = journal.id AND o.entry = 'outcome' "
+    "AND o.status <> 'uncertain')";
+}  // namespace
+
+void JournalStore::set_unsettled_time(JournalEntry& intent) {
+  Statement s = db_.prepare(
+      "SELECT max(at) FROM journal WHERE id = ?1 OR (intent_id = ?1 AND entry = 'outcome')");
+  s.bind(1, intent.id);
+  if (s.step() && s.optional_text(0)) intent.at = *s.optional_text(0);
+}
+
 std::optional<JournalEntry> JournalStore::unsettled_create(const std::string& psa,
                                                            const std::string& company_id,
                                                            const std::string& line_id,
                                                            const std::string& period) {
-  std::optional<JournalEntry> intent = latest_where(
-      "entry = 'intent' AND action = 'create' AND NOT EXISTS (SELECT 1 FROM journal o WHERE "
-      "o.intent_id = journal.id AND o.entry = 'outcome' AND o.status <> 'uncertain')",
-      psa, company_id, line_id, period);
+  std::optional<JournalEntry> intent =
+      latest_where(std::string("entry = 'intent' AND action = 'create' AND ") + kUnsettled, psa,
+                   company_id, line_id, period);
+  if (intent) set_unsettled_time(*intent);
+  return intent;
+}
+
+std::optional<JournalEntry> JournalStore::unsettled_write(const std::string& psa,
+                                                          const std::string& company_id,
+                                                          const std::string& line_id,
+                                                          const std::string& period) {
+  // Only the latest write counts: a later settled write was decided from a fresh read that
+  // already showed whether the earlier one had landed.
+  std::optional<JournalEntry> intent =
+      latest_where("entry = 'intent' AND action IN ('create', 'update', 'cancel')", psa, company_id,
+                   line_id, period);
   if (!intent) return intent;
-  Statement s = db_.prepare(
-      "SELECT max(at) FROM journal WHERE id = ?1 OR (intent_id = ?1 AND entry = 'outcome')");
+  Statement s = db_.prepare(std::string("SELECT 1 FROM journal WHERE id = ? AND ") + kUnsettled);
   s.bind(1, intent->id);
-  if (s.step() && s.optional_text(0)) intent->at = *s.optional_text(0);
+  if (!s.step()) return std::nullopt;
+  set_unsettled_time(*intent);
   return intent;
 }
 

@@ -82,6 +82,12 @@ class JournalStore {
                                                const std::string& company_id,
                                                const std::string& line_id,
                                                const std::string& period);
+  // For sinks that take signed changes (delta model), where any write sent again may bill
+  // twice: the line's latest write intent (create, update or cancel) when its outcome is
+  // unknown in the same sense; its `at` as above. nullopt when that latest write was settled.
+  std::optional<JournalEntry> unsettled_write(const std::string& psa, const std::string& company_id,
+                                              const std::string& line_id,
+                                              const std::string& period);
   // The lines of `period` whose latest outcome found duplicates (status 'duplicate').
   std::vector<JournalEntry> open_duplicates(const std::string& period);
   // For every line ever written, its latest successful outcome in a period up to `period`
@@ -89,6 +95,8 @@ class JournalStore {
   std::vector<JournalEntry> last_known_lines(const std::string& period);
 
  private:
+  // Sets an unsettled intent's `at` to the time of its latest (uncertain) outcome, if later.
+  void set_unsettled_time(JournalEntry& intent);
   // The latest entry for a line and period that also meets `condition` (fixed SQL text).
   std::optional<JournalEntry> latest_where(const std::string& condition, const std::string& psa,
                                            const std::string& company_id,

@@ -186,4 +186,35 @@ std::vector<CompanyOverride> MappingStore::overrides() {
   return out;
 }
 
+void MappingStore::put_target(const std::string& psa, const std::string& company_id,
+                              const std::string& target) {
+  Statement s = db_.prepare(
+      "INSERT INTO psa_targets (psa, company_id, target, set_at) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (psa, company_id) DO UPDATE SET target = excluded.target, "
+      "set_at = excluded.set_at");
+  s.bind(1, psa).bind(2, company_id).bind(3, target).bind(4, utc_now_iso()).run();
+}
+
+bool MappingStore::clear_target(const std::string& psa, const std::string& company_id) {
+  Statement s = db_.prepare("DELETE FROM psa_targets WHERE psa = ? AND company_id = ?");
+  s.bind(1, psa).bind(2, company_id).run();
+  return db_.changes() > 0;
+}
+
+std::vector<PsaTarget> MappingStore::targets() {
+  Statement s = db_.prepare(
+      "SELECT psa, company_id, target, set_at FROM psa_targets ORDER BY psa, company_id");
+  std::vector<PsaTarget> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3)});
+  return out;
+}
+
+std::map<std::string, std::string> MappingStore::targets_of(const std::string& psa) {
+  Statement s = db_.prepare("SELECT company_id, target FROM psa_targets WHERE psa = ?");
+  s.bind(1, psa);
+  std::map<std::string, std::string> out;
+  while (s.step()) out[s.text(0)] = s.text(1);
+  return out;
+}
+
 }  // namespace meterbridge::host::store

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ struct CompanyOverride {
   std::optional<std::vector<std::string>> products;  // "source/sku"; absent: every mapped one
 };
 
+// The operator's explicit target container for one company of one sink (`psa target`).
+struct PsaTarget {
+  std::string psa;  // the sink instance
+  std::string company_id;
+  std::string target;  // Autotask contract id, ConnectWise agreement id
+  std::string set_at;
+};
+
 class MappingStore {
  public:
   explicit MappingStore(Database& db) : db_(db) {}
@@ -82,6 +91,12 @@ class MappingStore {
   void put_override(const CompanyOverride& o);
   bool clear_override(const std::string& psa, const std::string& company_id);
   std::vector<CompanyOverride> overrides();
+
+  void put_target(const std::string& psa, const std::string& company_id, const std::string& target);
+  bool clear_target(const std::string& psa, const std::string& company_id);
+  std::vector<PsaTarget> targets();  // every sink's, by psa and company
+  // One sink's targets by company id.
+  std::map<std::string, std::string> targets_of(const std::string& psa);
 
  private:
   Database& db_;

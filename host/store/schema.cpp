@@ -108,7 +108,18 @@ ALTER TABLE product_map ADD COLUMN rounding TEXT
   CHECK (rounding IS NULL OR rounding IN ('up', 'down', 'nearest', 'none'));
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
+// The operator's explicit target container per (sink instance, PSA company): an Autotask
+// contract id or a ConnectWise agreement id that sinks must use instead of choosing the single
+// active one. No foreign key to psa_companies: a target may be set before `discover` knows the
+// company (the CLI warns).
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE psa_targets (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, target TEXT NOT NULL CHECK (target <> ''),
+  set_at TEXT NOT NULL,
+  PRIMARY KEY (psa, company_id)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 }  // namespace
 

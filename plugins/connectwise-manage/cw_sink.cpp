@@ -48,6 +48,11 @@ std::string text(const json& line, const char* key) {
                            std::string("line field '") + key + "' is not a string");
 }
 
+// The operator's target agreement of a line ("target", optional); "" when none.
+std::string target_of(const json& line) {
+  return line.is_object() && line.contains("target") ? text(line, "target") : std::string();
+}
+
 bool is_date(const std::string& d) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
@@ -83,7 +88,8 @@ void Sink::load_agreements(const json& lines) {
     if (!l.is_object() || !l.contains("company_id") || !l["company_id"].is_string()) continue;
     const std::string company = l["company_id"];
     if (!is_numeric_id(company) || seen_.agreements.count(company)) continue;
-    seen_.agreements[company];  // known now, even with no agreement
+    if (l.contains("target")) continue;  // the operator named its agreement: fetched by id
+    seen_.agreements[company];           // known now, even with no agreement
     wanted.push_back(company);
   }
   // 100 ids keep the URL far below the limits of ConnectWise's front end.
@@ -168,11 +174,44 @@ void Sink::remember(int64_t agreement, const json& addition) {
   known.push_back(addition);
 }
 
-Sink::Target Sink::resolve(const std::string& company, const std::string& line) {
+std::string Sink::check_target(const std::string& company, const std::string& target,
+                               int64_t& agreement) {
+  const std::string named = "agreement " + target + " (the target set for company " + company +
+                            " with `meterbridge psa target`)";
+  if (!is_numeric_id(target)) return named + " is not a ConnectWise agreement id (a number)";
+  auto it = seen_.targets.find(target);
+  if (it == seen_.targets.end()) {
+    json found;
+    try {
+      found = client_.get("/finance/agreements/" + target);
+    } catch (const ApiError& e) {
+      if (e.http_status() != 404) throw;
+    }
+    it = seen_.targets.emplace(target, std::move(found)).first;
+  }
+  const json& a = it->second;
+  if (!a.is_object()) return named + " does not exist";
+  const int64_t owner = a.contains("company") ? id_of(a["company"]) : 0;
+  if (std::to_string(owner) != company) {
+    return named + " belongs to company " + std::to_string(owner) + ", not " + company;
+  }
+  const std::string status = string_field(a, "agreementStatus");
+  if (status != "Active") return named + " is not active (status '" + status + "')";
+  agreement = id_of(a);
+  return "";
+}
+
+Sink::Target Sink::resolve(const std::string& company, const std::string& line,
+                           const std::string& target) {
   Target t;
   if (!is_numeric_id(company)) {
     t.error = "company id '" + company + "' is not a ConnectWise company id (a number)";
     return t;
+  }
+  if (!target.empty()) {
+    // The operator's choice, of any type: it replaces the single-active-agreement rule.
+    t.error = check_target(company, target, t.agreement);
+    return t.error.empty() ? resolve_addition(std::move(t), company, line) : t;
   }
   const std::vector<json>& agreements = agreements_of(company);
   if (agreements.empty()) {
@@ -187,6 +226,10 @@ Sink::Target Sink::resolve(const std::string& company, const std::string& line) 
     return t;
   }
   t.agreement = id_of(agreements.front());
+  return resolve_addition(std::move(t), company, line);
+}
+
+Sink::Target Sink::resolve_addition(Target t, const std::string& company, const std::string& line) {
   const std::vector<json>& additions = additions_of(t.agreement);
 
   // The addition recorded in state, when it is still on this agreement.
@@ -238,7 +281,7 @@ json Sink::read(const json& lines) {
   for (const json& l : lines) {
     host_.throw_if_cancelled();
     const json key = l.is_object() && l.contains("key") ? l["key"] : json(nullptr);
-    Target t = resolve(text(l, "company_id"), text(l, "line_id"));
+    Target t = resolve(text(l, "company_id"), text(l, "line_id"), target_of(l));
     if (!t.error.empty()) {
       out.push_back({{"key", key}, {"error", t.error}});
       continue;
@@ -281,7 +324,7 @@ json Sink::apply_line(const json& l, bool& wrote) {
   if (!is_date(date)) return error_line(key, "effective_date '" + date + "' is not YYYY-MM-DD");
 
   // Re-read what the PSA holds now; expected_quantity is never trusted.
-  Target t = resolve(company, line);
+  Target t = resolve(company, line, target_of(l));
   if (!t.error.empty()) return error_line(key, t.error);
   if (!t.duplicates.empty()) {
     return error_line(key, std::to_string(t.duplicates.size() + 1) +
@@ -347,7 +390,7 @@ json Sink::apply_line(const json& l, bool& wrote) {
 
 json Sink::remove_line_duplicates(const json& l) {
   const json key = l.contains("key") ? l["key"] : json(nullptr);
-  Target t = resolve(text(l, "company_id"), text(l, "line_id"));
+  Target t = resolve(text(l, "company_id"), text(l, "line_id"), target_of(l));
   if (!t.error.empty()) return {{"key", key}, {"action", "error"}, {"message", t.error}};
   json answer = {{"key", key}, {"kept", t.active ? json(t.ref()) : json(nullptr)}};
   json removed = json::array();

@@ -59,6 +59,7 @@ class Sink {
   struct Seen {
     std::map<std::string, std::vector<json>> agreements;  // company id -> its target agreements
     std::map<int64_t, std::vector<json>> additions;       // agreement id -> all its additions
+    std::map<std::string, json> targets;  // operator-named agreement id -> it (null: none)
   };
   // Catalog identifier -> description, kept across calls: a sync writes in small batches, and
   // a product's description is no ownership fact that must be read again at write time.
@@ -70,7 +71,15 @@ class Sink {
   std::vector<json>& additions_of(int64_t agreement);
   // Keeps what a write answered, so later lines of the same call see it.
   void remember(int64_t agreement, const json& addition);
-  Target resolve(const std::string& company, const std::string& line);
+  // The agreement and owned addition of a line: the operator's target agreement when one is
+  // given (it must be the company's and active, of any type), else the company's single
+  // active agreement of the configured type.
+  Target resolve(const std::string& company, const std::string& line, const std::string& target);
+  // The owned additions of line on t.agreement.
+  Target resolve_addition(Target t, const std::string& company, const std::string& line);
+  // "" when the target agreement fits company (sets agreement), else why not.
+  std::string check_target(const std::string& company, const std::string& target,
+                           int64_t& agreement);
   bool marked(const json& addition) const;
   // The journal intent named in an addition's marker ("[<marker> #<intent>]"); 0 when none.
   int64_t intent_of(const json& addition) const;

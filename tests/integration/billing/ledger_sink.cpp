@@ -5,6 +5,10 @@
 // double-applied delta would show as a wrong sum.
 // Faults on request: crash_after_writes kills the process (SIGKILL) right after the Nth write
 // is on disk and before the host hears of it; fail_companies makes writes of those fail.
+// It keeps what the host sent that tests check: each line's "target" by company ("targets")
+// and each apply call's "writes_left". setup_ops "connectwise" or "autotask" answers the psa
+// setup operations under that PSA's names (and the other's are unsupported); "adopt": true
+// offers the adopt operation (recorded in "adopted").
 #include <meterbridge/plugin.hpp>
 
 #include <csignal>
@@ -24,6 +28,25 @@ class LedgerSink : public meterbridge::SinkPlugin {
         crash_after_(settings.value("crash_after_writes", 0)) {}
 
   json check() override { return {{"ledger_file", file_}}; }
+
+  json invoke(const std::string& op, const json& request) override {
+    if (op == "apply" || op == "read") {
+      json ledger = load();
+      if (op == "apply") ledger["writes_left"].push_back(request.value("writes_left", json()));
+      for (const auto& l : request.value("lines", json::array())) {
+        if (l.contains("target")) ledger["targets"][l.value("company_id", "")] = l["target"];
+      }
+      save(ledger);
+      return SinkPlugin::invoke(op, request);
+    }
+    if (op == "adopt" && settings_.value("adopt", false)) return adopt(request);
+    const std::string setup = settings_.value("setup_ops", "");
+    if (setup == "connectwise" || setup == "autotask") {
+      json answer = setup_answer(setup == "autotask", op, request);
+      if (!answer.is_null()) return answer;
+    }
+    return SinkPlugin::invoke(op, request);
+  }
 
   json discover() override {
     return {{"companies", settings_.value("companies", json::array())},
@@ -95,6 +118,44 @@ class LedgerSink : public meterbridge::SinkPlugin {
   }
 
  private:
+  json adopt(const json& request) {
+    json ledger = load();
+    ledger["adopted"].push_back(request);
+    save(ledger);
+    return {{"adopted", true},
+            {"ref", "svc-" + request.at("line_id").get<std::string>()},
+            {"message", "contract service adopted"}};
+  }
+
+  // The setup operations of one PSA's names; null for an operation it does not know.
+  json setup_answer(bool autotask, const std::string& op, const json& request) {
+    const json item = {{"id", "301"},
+                       {"identifier", request.value("identifier", request.value("name", "EDR"))},
+                       {"description", request.value("description", "Endpoint")},
+                       {"price", request.value("price", 4.5)},
+                       {"inactive", false}};
+    if (op == (autotask ? "contracts" : "agreements")) {
+      json c = {{"id", "8801"},
+                {"name", "Managed"},
+                {"type", "Recurring Service"},
+                {"status", "active"},
+                {"default", true}};
+      if (autotask) c.update({{"start", "2026-01-01"}, {"end", "2026-12-31"}});
+      return {{autotask ? "contracts" : "agreements", json::array({c})}};
+    }
+    if (op == (autotask ? "search_services" : "search_catalog")) {
+      return {{"items", json::array({item})}};
+    }
+    if (op == (autotask ? "create_service" : "create_product") ||
+        op == (autotask ? "edit_service" : "edit_product")) {
+      json ledger = load();
+      ledger["setup_requests"].push_back({{"op", op}, {"request", request}});
+      save(ledger);
+      return item;
+    }
+    return nullptr;
+  }
+
   double quantity_of(const json& entry) const {
     if (!delta_) return entry.value("quantity", 0.0);
     double sum = 0;
@@ -144,6 +205,8 @@ MB_DECLARE_PLUGIN(LedgerSink, MB_KIND_SINK, "ledger-sink", "1.0.0",
     "crash_after_writes": {"type": "integer", "minimum": 0},
     "fail_companies": {"type": "array", "items": {"type": "string"}},
     "companies": {"type": "array", "items": {"type": "object"}},
-    "lines": {"type": "array", "items": {"type": "object"}}
+    "lines": {"type": "array", "items": {"type": "object"}},
+    "setup_ops": {"type": "string", "enum": ["connectwise", "autotask"]},
+    "adopt": {"type": "boolean"}
   }
 })")

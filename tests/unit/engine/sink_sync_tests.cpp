@@ -9,6 +9,7 @@
 #include "engine/plan.hpp"
 #include "engine/sink_sync.hpp"
 #include "engine_fixture.hpp"
+#include "fake_psa.hpp"
 
 using namespace engine_test;
 using meterbridge::host::CallResult;
@@ -23,89 +24,6 @@ namespace {
 
 const YearMonth kOctober{2026, 10};
 const Day kLater = day("2026-11-20");
-
-// A PSA that keeps quantities per company/line; in delta mode only a list of signed changes.
-struct FakePsa {
-  bool delta = false;
-  std::map<std::string, std::vector<double>> changes;  // key -> signed changes (delta)
-  std::map<std::string, double> quantity;              // key -> absolute
-  int writes = 0;
-  int fail_apply_after = -1;  // the call fails (as a timeout would) after this many writes
-  std::string unreadable_company;
-  std::set<std::string> no_answer;  // keys whose write is sent but never answered (uncertain)
-  std::map<std::string, std::vector<double>> duplicates;  // key -> extra owned lines' quantities
-  std::string failing_class;  // every apply line fails with this error_class ("" = none)
-  int apply_lines = 0;        // apply lines received
-
-  std::optional<double> held(const std::string& key) const {
-    if (delta) {
-      auto it = changes.find(key);
-      if (it == changes.end()) return std::nullopt;
-      double sum = 0;
-      for (double c : it->second) sum += c;
-      return sum;
-    }
-    auto it = quantity.find(key);
-    if (it == quantity.end()) return std::nullopt;
-    return it->second;
-  }
-
-  SinkCall call() {
-    return [this](const std::string& op, const json& request) -> CallResult {
-      json out = json::array();
-      for (const auto& l : request["lines"]) {
-        std::string key =
-            l["company_id"].get<std::string>() + "/" + l["line_id"].get<std::string>();
-        json a = {{"key", l["key"]}};
-        if (l["company_id"] == unreadable_company) {
-          a["error"] = "company has two active agreements of the type";
-          out.push_back(a);
-          continue;
-        }
-        auto before = held(key);
-        if (op == "read") {
-          a["quantity"] = before ? json(*before) : json(nullptr);
-          a["ref"] = "ref-" + key;
-          if (duplicates.count(key)) {
-            json d = json::array();
-            int n = 0;
-            for (double q : duplicates[key])
-              d.push_back({{"ref", "dup-" + std::to_string(++n)}, {"quantity", q}});
-            a["duplicates"] = d;
-          }
-        } else if (++apply_lines && !failing_class.empty()) {
-          a.update({{"action", "error"}, {"message", "HTTP 500"}, {"error_class", failing_class}});
-        } else if (no_answer.count(key)) {
-          a.update({{"action", "error"},
-                    {"message", "timed out"},
-                    {"error_class", "transient"},
-                    {"uncertain", true}});
-        } else {
-          double want = l["quantity"].get<double>();
-          a["before"] = before ? json(*before) : json(nullptr);
-          if (before && *before == want) {
-            a["action"] = "none";
-          } else {
-            if (delta) {
-              changes[key].push_back(want - before.value_or(0));
-            } else {
-              quantity[key] = want;
-            }
-            ++writes;
-            a["action"] = before ? "update" : "create";
-            if (fail_apply_after >= 0 && writes >= fail_apply_after) {
-              return {MB_E_TRANSIENT, "timed out waiting for the PSA"};
-            }
-          }
-          a["after"] = want;
-          a["ref"] = "ref-" + key;
-        }
-        out.push_back(a);
-      }
-      return {MB_OK, json{{"lines", out}}.dump()};
-    };
-  }
-};
 
 void two_companies(EngineFixture& f, double a_seats, double b_seats) {
   f.usage("src", "2026-10-01", {{"a", "EP", a_seats}, {"b", "EP", b_seats}});

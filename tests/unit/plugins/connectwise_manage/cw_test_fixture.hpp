@@ -205,6 +205,12 @@ struct Emulator {
       }
       return page(path, q, hits);
     }
+    if (std::regex_match(path, m, std::regex("/finance/agreements/(\\d+)")) && r.method == "GET") {
+      for (const json& a : agreements) {
+        if (a["id"] == std::stoll(m[1].str())) return respond(200, a);
+      }
+      return respond(404, {{"code", "NotFound"}, {"message", "agreement not found"}});
+    }
     if (std::regex_match(path, m, std::regex("/finance/agreements/(\\d+)/additions(/(\\d+))?"))) {
       auto& list = additions[std::stoll(m[1].str())];
       if (m[3].matched) {
