@@ -1,5 +1,5 @@
 // Autotask records: the entities' field lists, dates, the derived ContractServiceUnits and the
-// validated creates (contract services, contract service adjustments).
+// validated writes (contract services, contract service adjustments, services).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -39,5 +39,8 @@ Created create_contract_service(Data& d, const nlohmann::json& body, long long c
                                 long long units);
 Created create_adjustment(Data& d, const nlohmann::json& body,
                           std::optional<long long> path_contract);
+// POST /Services (a new catalog service) and PATCH /Services (the fields given, `id` required).
+Created create_service(Data& d, const nlohmann::json& body);
+Created patch_service(Data& d, const nlohmann::json& body);
 
 }  // namespace at_emu
