@@ -91,7 +91,7 @@ void next_page(State& st, const httplib::Request& req, httplib::Response& res,
 
 void get_item(State& st, httplib::Response& res, const std::string& entity, long long id) {
   std::lock_guard<std::mutex> lock(st.data_mutex());
-  const nlohmann::json records = entity_records(st.data(), entity);
+  const nlohmann::json& records = entity_records(st.data(), entity);
   const auto* item = find_by_id(records, id);
   if (!item) return send_errors(res, 404, entity + " " + std::to_string(id) + " was not found.");
   send_json(res, 200, {{"item", *item}});

@@ -16,8 +16,8 @@ namespace at_emu {
 std::optional<std::string> canonical_entity(const std::string& lower);
 // The entity's fields (api-notes.md section 2 "Entities for billing").
 const std::vector<std::string>& entity_fields(const std::string& entity);
-// The entity's records; ContractServiceUnits are derived on each call.
-nlohmann::json entity_records(const Data& d, const std::string& entity);
+// The entity's records; ContractServiceUnits are derived again only after a write changed them.
+const nlohmann::json& entity_records(Data& d, const std::string& entity);
 
 nlohmann::json* find_by_id(nlohmann::json& arr, long long id);
 const nlohmann::json* find_by_id(const nlohmann::json& arr, long long id);
