@@ -371,6 +371,58 @@ TEST_CASE("contract services: added through Contracts/{id}/Services, units read-
   expect(cli, "PATCH", "/ContractServiceUnits", {{"id", 401001}, {"units", 3}}, 405);
 }
 
+TEST_CASE("services: POST creates, PATCH updates, validation failures are 500") {
+  Emulator emu;
+  auto cli = emu.client();
+  const json made = expect(cli, "POST", "/Services",
+                           {{"name", "Kaseya VSA - Agents"},
+                            {"unitPrice", 3.25},
+                            {"unitCost", 1.0},
+                            {"billingCodeID", 29682801},
+                            {"periodType", "m"}},
+                           200);
+  REQUIRE(made["itemId"] == 304);
+  auto item = expect(cli, "GET", "/Services/304", nullptr, 200)["item"];
+  CHECK(item["name"] == "Kaseya VSA - Agents");
+  CHECK(item["unitPrice"] == 3.25);
+  CHECK(item["isActive"] == true);
+  CHECK(item["markupRate"].is_null());
+  CHECK(query(cli, "Services", {{"Filter", {filter("contains", "name", "agents")}}})["items"]
+            .size() == 1);
+  // PATCH changes only the fields given.
+  CHECK(expect(cli, "PATCH", "/Services", {{"id", 304}, {"unitPrice", 3.5}}, 200)["itemId"] == 304);
+  item = expect(cli, "GET", "/Services/304", nullptr, 200)["item"];
+  CHECK(item["unitPrice"] == 3.5);
+  CHECK(item["name"] == "Kaseya VSA - Agents");
+  // The new service can go on a contract at once.
+  expect(
+      cli, "POST", "/ContractServiceAdjustments",
+      {{"contractID", 201}, {"serviceID", 304}, {"effectiveDate", "2026-10-01"}, {"unitChange", 3}},
+      200);
+  auto refuse = [&](const std::string& method, const json& body) {
+    const auto e = expect(cli, method, "/Services", body, 500);
+    REQUIRE(e["errors"].is_array());
+    CHECK(e["errors"][0].is_string());
+  };
+  refuse("POST", {{"unitPrice", 1.0}});                            // no name
+  refuse("POST", {{"name", ""}, {"unitPrice", 1.0}});              // empty name
+  refuse("POST", {{"name", "No price"}});                          // no unitPrice
+  refuse("POST", {{"name", "Text price"}, {"unitPrice", "1.0"}});  // not a number
+  refuse("POST", {{"name", "Typo"}, {"unitPrice", 1.0}, {"unitprize", 2}});
+  refuse("POST", {{"name", "With id"}, {"unitPrice", 1.0}, {"id", 301}});
+  refuse("POST", {{"name", "Bad code"}, {"unitPrice", 1.0}, {"billingCodeID", "x"}});
+  refuse("POST", {{"name", "Bad flag"}, {"unitPrice", 1.0}, {"isActive", "yes"}});
+  refuse("PATCH", {{"unitPrice", 2.0}});               // no id
+  refuse("PATCH", {{"id", 999}, {"unitPrice", 2.0}});  // unknown id
+  refuse("PATCH", {{"id", 304}, {"name", nullptr}});   // required field emptied
+  refuse("PATCH", {{"id", 304}, {"unitPrice", nullptr}});
+  expect(cli, "PUT", "/Services", {{"id", 304}, {"name", "x"}, {"unitPrice", 1.0}}, 405);
+  expect(cli, "DELETE", "/Services/304", nullptr, 405);
+  // Nothing refused was written.
+  CHECK(expect(cli, "GET", "/Services/304", nullptr, 200)["item"]["unitPrice"] == 3.5);
+  CHECK(query(cli, "Services", {{"Filter", {filter("exist", "id")}}})["items"].size() == 4);
+}
+
 TEST_CASE("limits: a 4th concurrent request to one endpoint is refused with 429") {
   Emulator emu({"--latency-ms", "2000"});
   std::vector<std::future<int>> calls;

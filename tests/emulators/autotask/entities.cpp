@@ -1,5 +1,5 @@
 // Entity reads: GET /{Entity}/{id}, queries (POST body or GET ?search=), query/count, paging
-// through nextPageUrl (query/next), and the Contracts child collections.
+// through nextPageUrl (query/next), the Contracts child collections, and the Services writes.
 #include <algorithm>
 #include <cctype>
 
@@ -91,7 +91,7 @@ void next_page(State& st, const httplib::Request& req, httplib::Response& res,
 
 void get_item(State& st, httplib::Response& res, const std::string& entity, long long id) {
   std::lock_guard<std::mutex> lock(st.data_mutex());
-  const nlohmann::json records = entity_records(st.data(), entity);
+  const nlohmann::json& records = entity_records(st.data(), entity);
   const auto* item = find_by_id(records, id);
   if (!item) return send_errors(res, 404, entity + " " + std::to_string(id) + " was not found.");
   send_json(res, 200, {{"item", *item}});
@@ -122,6 +122,17 @@ void contract_child(State& st, const httplib::Request& req, httplib::Response& r
   send_json(res, 200, {{"itemId", made.id}});
 }
 
+// POST /Services (create) and PATCH /Services (partial update, the body names the id).
+void write_service(State& st, const httplib::Request& req, httplib::Response& res) {
+  const auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return send_errors(res, 500, "The request body is not valid JSON.");
+  std::lock_guard<std::mutex> lock(st.data_mutex());
+  const Created made =
+      req.method == "POST" ? create_service(st.data(), body) : patch_service(st.data(), body);
+  if (!made.error.empty()) return send_errors(res, 500, made.error);
+  send_json(res, 200, {{"itemId", made.id}});
+}
+
 }  // namespace
 
 void route_entities(State& st, const httplib::Request& req, httplib::Response& res,
@@ -131,8 +142,11 @@ void route_entities(State& st, const httplib::Request& req, httplib::Response& r
   if (*entity == "Contracts" && (seg.size() == 3 || seg.size() == 4) &&
       (seg[2] == "services" || seg[2] == "serviceunits"))
     return contract_child(st, req, res, seg);
-  // Creates and updates of Companies, Contracts and Services are not emulated; ContractServices
-  // are written through /Contracts/{id}/Services and ContractServiceUnits are read-only.
+  if (*entity == "Services" && seg.size() == 1 && (req.method == "POST" || req.method == "PATCH"))
+    return write_service(st, req, res);
+  // Creates and updates of Companies and Contracts, and PUT of Services, are not emulated;
+  // ContractServices are written through /Contracts/{id}/Services and ContractServiceUnits are
+  // read-only.
   if (seg.size() == 1) return send_405(res, req.method);
   if (seg[1] == "query") {
     if (req.method != "GET" && req.method != "POST") return send_405(res, req.method);

@@ -68,6 +68,15 @@ nlohmann::json parse_item(const nlohmann::json& item, const std::vector<std::str
   if (v.is_object() || (v.is_array() && op != "in" && op != "notin"))
     throw QueryError("The '" + op + "' filter on " + name + " has an invalid value.");
   out["value"] = v;
+  // An in-list of numbers (500 ids, say) is also kept sorted, so that each record is looked up
+  // instead of compared with every value: the benchmark matches 24,000 rows against 500 ids.
+  if (v.is_array() &&
+      std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_number(); })) {
+    std::vector<double> sorted;
+    for (const auto& x : v) sorted.push_back(x.get<double>());
+    std::sort(sorted.begin(), sorted.end());
+    out["sorted_numbers"] = sorted;
+  }
   return out;
 }
 
@@ -102,6 +111,13 @@ std::optional<int> compare(const nlohmann::json& a, const nlohmann::json& b) {
   return std::nullopt;
 }
 
+double as_double(const nlohmann::json& v) {
+  return v.get<double>();
+}
+double as_double(double v) {
+  return v;
+}
+
 bool eval(const nlohmann::json& f, const nlohmann::json& rec) {
   const std::string op = f["op"].get<std::string>();
   if (op == "and" || op == "or") {
@@ -113,6 +129,13 @@ bool eval(const nlohmann::json& f, const nlohmann::json& rec) {
   const bool present = !v.is_null() && !(v.is_string() && v.get<std::string>().empty());
   if (op == "exist") return present;
   if (op == "notexist") return !present;
+  if ((op == "in" || op == "notin") && v.is_number() && f.contains("sorted_numbers")) {
+    const auto& sorted = f["sorted_numbers"];
+    const bool found = std::binary_search(
+        sorted.begin(), sorted.end(), v.get<double>(),
+        [](const auto& a, const auto& b) { return as_double(a) < as_double(b); });
+    return found == (op == "in");
+  }
   if (op == "in" || op == "notin") {
     bool found = false;
     for (const auto& x : f["value"]) found = found || compare(v, x) == 0;

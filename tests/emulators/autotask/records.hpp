@@ -1,5 +1,5 @@
 // Autotask records: the entities' field lists, dates, the derived ContractServiceUnits and the
-// validated creates (contract services, contract service adjustments).
+// validated writes (contract services, contract service adjustments, services).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,8 +16,8 @@ namespace at_emu {
 std::optional<std::string> canonical_entity(const std::string& lower);
 // The entity's fields (api-notes.md section 2 "Entities for billing").
 const std::vector<std::string>& entity_fields(const std::string& entity);
-// The entity's records; ContractServiceUnits are derived on each call.
-nlohmann::json entity_records(const Data& d, const std::string& entity);
+// The entity's records; ContractServiceUnits are derived again only after a write changed them.
+const nlohmann::json& entity_records(Data& d, const std::string& entity);
 
 nlohmann::json* find_by_id(nlohmann::json& arr, long long id);
 const nlohmann::json* find_by_id(const nlohmann::json& arr, long long id);
@@ -39,5 +39,8 @@ Created create_contract_service(Data& d, const nlohmann::json& body, long long c
                                 long long units);
 Created create_adjustment(Data& d, const nlohmann::json& body,
                           std::optional<long long> path_contract);
+// POST /Services (a new catalog service) and PATCH /Services (the fields given, `id` required).
+Created create_service(Data& d, const nlohmann::json& body);
+Created patch_service(Data& d, const nlohmann::json& body);
 
 }  // namespace at_emu

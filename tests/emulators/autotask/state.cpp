@@ -123,7 +123,7 @@ nlohmann::json State::state_json() {
   out["services"] = data_.services.size();
   out["contract_services"] = data_.contract_services;
   out["adjustments"] = data_.adjustments;
-  out["contract_service_units"] = contract_service_units(data_);
+  out["contract_service_units"] = entity_records(data_, "ContractServiceUnits");
   return out;  // the fault control adds faults and requests_logged; no secrets here
 }
 

@@ -5,9 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "limits.hpp"
@@ -28,6 +30,9 @@ struct Data {
   nlohmann::json contract_services = nlohmann::json::array();
   nlohmann::json adjustments = nlohmann::json::array();
   std::map<long long, long long> base_units;  // contract service id -> units before adjustments
+  // The derived ContractServiceUnits and the (contract services, adjustments) counts they are of.
+  nlohmann::json units_cache;
+  std::pair<std::size_t, std::size_t> units_key{SIZE_MAX, SIZE_MAX};
   long long next_contract_service_id = 1;
   long long next_adjustment_id = 1;
 };
