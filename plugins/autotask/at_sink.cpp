@@ -487,7 +487,9 @@ json Sink::apply_line(const Line& l, bool& run_wide, json& failure) {
                {"effectiveDate", t.effective + "T00:00:00"},
                {"unitChange", delta}};
   if (t.service) body["contractServiceID"] = t.service->id;
-  if (l.unit_price) body["adjustedUnitPrice"] = *l.unit_price;
+  // The price only of a contract service this adjustment creates: an existing one keeps the
+  // price it has on the contract, which may be negotiated for this customer.
+  if (!t.service && l.unit_price) body["adjustedUnitPrice"] = *l.unit_price;
   const std::string claim =
       "claim/" + std::to_string(t.contract->id) + "/" + std::to_string(l.service);
   if (!t.service) {

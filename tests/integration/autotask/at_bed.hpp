@@ -18,9 +18,14 @@
 #include "../emulator_control.hpp"
 
 struct AtSeed {
-  static nlohmann::json base() {
+  // The emulator's example seed as it is (three contracts of which two are Fabrikam's, and
+  // contract services others added).
+  static nlohmann::json example() {
     std::ifstream in(AUTOTASK_SEED_EXAMPLE);
-    nlohmann::json seed = nlohmann::json::parse(in);
+    return nlohmann::json::parse(in);
+  }
+  static nlohmann::json base() {
+    nlohmann::json seed = example();
     seed["adjustments"] = nlohmann::json::array();
     nlohmann::json contracts = nlohmann::json::array(), services = nlohmann::json::array();
     for (const auto& c : seed["contracts"]) {
@@ -113,12 +118,13 @@ struct AtBed {
   std::string secret() const { return seed["apiUsers"][0]["secret"]; }
   std::string integration_code() const { return seed["apiUsers"][0]["apiIntegrationCode"]; }
 
-  // The units of service on contract in November 2026; null when it has no contract service.
-  nlohmann::json units(int contract, int service) {
+  // The units of service on contract in the month (November 2026 by default); null when it has
+  // no contract service.
+  nlohmann::json units(int contract, int service, const std::string& month = "2026-11") {
     const nlohmann::json state = control.state();  // kept: the loop reads into it
     for (const auto& u : state["contract_service_units"]) {
       if (u["contractID"] == contract && u["serviceID"] == service &&
-          u["startDate"].get<std::string>().rfind("2026-11", 0) == 0) {
+          u["startDate"].get<std::string>().rfind(month, 0) == 0) {
         return u["units"];
       }
     }
@@ -134,6 +140,17 @@ struct AtBed {
     return n;
   }
   nlohmann::json adjustments() { return control.state()["adjustments"]; }
+  // The logged calls of the Autotask API (the zone lookup included), not of the control API.
+  nlohmann::json api_requests() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : control.requests()) {
+      std::string path = r["path"];
+      for (auto& ch : path) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (path.rfind("/atservicesrest/", 0) == 0) out.push_back(r);
+    }
+    return out;
+  }
+  const nlohmann::json& user() const { return seed["apiUsers"][0]; }
 
   std::filesystem::path dir;
 

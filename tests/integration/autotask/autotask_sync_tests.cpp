@@ -39,7 +39,8 @@ TEST_CASE("usage lands as units by adjustments, and a second sync writes nothing
   CHECK(s.units(202, 301) == 7);
   for (const auto& a : s.adjustments()) {
     CHECK(a["effectiveDate"] == "2026-11-01T00:00:00");  // the period start, date only
-    CHECK(a["adjustedUnitPrice"].is_null());             // no price on the mappings
+    // A new contract service gets the Service's price (no price on the mappings).
+    CHECK(a["adjustedUnitPrice"] == (a["serviceID"] == 301 ? 4.5 : 2.0));
   }
   CHECK(s.adjustment_posts() == 3);
 
@@ -72,6 +73,7 @@ TEST_CASE("a decrease posts the negative difference, a drop to zero waits for ap
   CHECK(s.units(201, 301) == 27);
   CHECK(s.units(201, 302) == 12);
   CHECK(s.adjustments().back()["unitChange"] == -3);
+  CHECK(s.adjustments().back()["adjustedUnitPrice"].is_null());  // the contract's price stays
 
   REQUIRE(
       s.run({"approve", "--period", "2026-11", "--company", "101", "--line", "302"}).exit_code ==
@@ -95,6 +97,7 @@ TEST_CASE("no contract, two contracts: an error line each, nothing written for t
   AtBed s("at-contracts", seed);
   s.map_customers(
       "2026-11-30,t-1,Contoso,RMM,Datto RMM,devices,30\n"
+      "2026-11-30,t-1,Contoso,CMU,Compliance,users,12\n"
       "2026-11-30,t-2,Fabrikam,RMM,Datto RMM,devices,7\n"
       "2026-11-30,t-3,Northwind,RMM,Datto RMM,devices,4\n");
   REQUIRE(s.run({"map", "customer", "drop", "t-3", "103"}).exit_code == 0);
@@ -110,7 +113,7 @@ TEST_CASE("no contract, two contracts: an error line each, nothing written for t
   CHECK(lines["103/301"]["action"] == "error");
   CHECK(lines["103/301"]["message"].get<std::string>().find("no active Recurring Service") !=
         std::string::npos);
-  CHECK(s.adjustment_posts() == 1);
+  CHECK(s.adjustment_posts() == 2);  // Contoso's two lines only
   CHECK(s.units(202, 301).is_null());
   CHECK(s.units(203, 301).is_null());
 }
@@ -184,7 +187,11 @@ TEST_CASE("writes overlap, never more than three at a time (Autotask's thread li
             ",CMU,Compliance,users," + std::to_string(20 + i) + "\n";
   }
   AtBed s("at-threads", seed, {"--latency-ms", "300"});
-  s.map_customers(rows);
+  s.usage(rows);
+  REQUIRE(s.run({"collect", "--date", "2026-11-30"}).exit_code == 0);
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "RMM", "301"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "CMU", "302"}).exit_code == 0);
   for (int i = 0; i < 12; ++i) {
     REQUIRE(s.run({"map", "customer", "drop", "c-" + std::to_string(i), std::to_string(1000 + i)})
                 .exit_code == 0);
