@@ -116,9 +116,9 @@ HttpResponse Client::send(const std::string& method, const std::string& url,
 json Client::parse(const HttpResponse& r, const std::string& what) const {
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    throw meterbridge::transient_error(
-        "Autotask answered " + what + " with a body that is not " +
-        (j.is_discarded() ? "JSON" : "a JSON object") + " (HTTP " + std::to_string(r.status) + ")");
+    throw meterbridge::transient_error("Autotask answered " + what + " with a body that is not " +
+                                       (j.is_discarded() ? "JSON" : "a JSON object") + " (HTTP " +
+                                       std::to_string(r.status) + ")");
   }
   return j;
 }
