@@ -1,8 +1,6 @@
 // autotask: setup operations. See at_setup.hpp.
 #include "at_setup.hpp"
 
-#include <ctime>
-
 namespace autotask {
 namespace {
 
@@ -36,15 +34,6 @@ json summary_of(const json& item) {
           {"inactive", field(item, "isActive") == json(false)}};
 }
 
-std::string today(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
 json Setup::verify_company(const json& r) {
@@ -67,7 +56,7 @@ json Setup::contracts(const json& r) {
   q.filter = json::array({{{"op", "eq"}, {"field", "companyID"}, {"value", std::stoll(id)}}});
   std::vector<Contract> all;
   for (const json& item : client_.query(q)) all.push_back(contract_from(item));
-  const std::string day = today(host_.now_unix_ms());
+  const std::string day = utc_text(host_.now_unix_ms(), "%Y-%m-%d");
   const auto candidates = billing_candidates(all, settings_, day, day);
   json list = json::array();
   for (const Contract& c : all) {

@@ -89,30 +89,21 @@ std::vector<json> query_by_ids(Client& client, const std::string& entity, const 
   return all;
 }
 
-std::string utc_date(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string utc_time(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 json error_answer(const json& key, const std::string& message) {
   return {{"key", key},        {"before", nullptr}, {"after", nullptr},
           {"action", "error"}, {"ref", ""},         {"message", message}};
 }
 
 }  // namespace
+
+std::string utc_text(int64_t unix_ms, const char* format) {
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
 
 Contract contract_from(const json& item) {
   Contract c;
@@ -465,7 +456,8 @@ void Sink::check_threshold(int64_t writes) {
       std::to_string(t.timeframe_minutes) +
       "-minute window, by every integration of the database); nothing was written. The window "
       "frees as calls age out, completely by " +
-      utc_time(host_.now_unix_ms() + t.timeframe_minutes * 60000) + "; run the sync again then";
+      utc_text(host_.now_unix_ms() + t.timeframe_minutes * 60000, "%Y-%m-%d %H:%M UTC") +
+      "; run the sync again then";
   throw meterbridge::Error(MB_E_RATE_LIMITED, threshold_refusal_);
 }
 
@@ -563,7 +555,7 @@ json Sink::adopt(const json& r) {
                              {"target", r.value("target", json())}}});
   const std::string day = r.contains("date") && r["date"].is_string()
                               ? r["date"].get<std::string>()
-                              : utc_date(host_.now_unix_ms());
+                              : utc_text(host_.now_unix_ms(), "%Y-%m-%d");
   lines[0]["period_start"] = lines[0]["period_end"] = day;
   std::vector<Line> parsed = parse_lines(lines, false);
   if (!parsed[0].error.empty()) throw meterbridge::Error(MB_E_INVALID_ARGUMENT, parsed[0].error);

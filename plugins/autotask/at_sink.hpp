@@ -48,6 +48,9 @@ struct Contract {
   std::string end;    // YYYY-MM-DD
 };
 
+// A Unix time in milliseconds as UTC text in a strftime format ("%Y-%m-%d": the date).
+std::string utc_text(int64_t unix_ms, const char* format);
+
 Contract contract_from(const json& item);
 // Active (status 1) Recurring Service (type 7) of the category (when set).
 bool is_billing_contract(const Contract& c, const SinkSettings& s);
