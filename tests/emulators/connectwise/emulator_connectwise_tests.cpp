@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "../common/url_encode.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -75,20 +77,9 @@ json get_json(httplib::Client& cli, const std::string& path, int expect = 200) {
   return json::parse(res->body);
 }
 
-// Percent-encodes a query value.
+// Percent-encodes a query value, as the emulators encode their own links.
 std::string q(const std::string& value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
+  return emulator_kit::url_encode(value);
 }
 
 void add_fault(const Emulator& emu, const json& fault) {
