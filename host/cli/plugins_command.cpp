@@ -110,10 +110,11 @@ int plugins_list(CommandContext& context) {
 struct CheckResult {
   std::string instance, plugin, result, status, message;
   json details;
+  json capabilities;  // check.v1 "capabilities" (a source's "past_days")
 };
 
 CheckResult check_one(PluginHost& host, const InstanceConfig& inst) {
-  CheckResult r{inst.name, inst.plugin, "", "", "", json::object()};
+  CheckResult r{inst.name, inst.plugin, "", "", "", json::object(), json::object()};
   if (!inst.enabled) {
     r.result = "disabled";
     return r;
@@ -126,8 +127,12 @@ CheckResult check_one(PluginHost& host, const InstanceConfig& inst) {
       r.status = "ok";
       json parsed = json::parse(answer.text, nullptr, false);
       r.details = parsed.is_object() ? parsed.value("details", json::object()) : json::object();
+      r.capabilities =
+          parsed.is_object() ? parsed.value("capabilities", json::object()) : json::object();
     } else {
-      r.result = "failed";
+      // The plugin found the settings wrong (PROTOCOL.md P3.3): the operator fixes the config,
+      // exactly as when the host refuses them itself.
+      r.result = answer.status == MB_E_CONFIG ? "config-error" : "failed";
       r.status = status_name(answer.status);
       r.message = answer.text;
     }
@@ -184,6 +189,7 @@ int plugins_check(CommandContext& context) {
       if (!r.status.empty()) j["status"] = r.status;
       if (!r.message.empty()) j["message"] = r.message;
       if (r.result == "ok") j["details"] = r.details;
+      if (r.result == "ok" && !r.capabilities.empty()) j["capabilities"] = r.capabilities;
       out.push_back(j);
     }
     std::cout << out.dump(2) << '\n';

@@ -56,6 +56,10 @@ std::vector<DayCollection> collect_usage(PluginHost& host, const Config& config,
                                          const std::vector<std::string>& instances,
                                          const std::vector<engine::Day>& days, int64_t run_id) {
   std::vector<DayCollection> out;
+  // Every collect request says what today is in the operator's zone (PROTOCOL.md P6.8), so a
+  // source of current counts can refuse a past day instead of answering it with today's counts.
+  const std::string today = engine::format_iso_date(
+      engine::today_in_zone(config.timezone, std::chrono::system_clock::now()));
   for (const InstanceConfig* inst : enabled_instances(host, config, MB_KIND_SOURCE, instances)) {
     std::unique_ptr<RunningInstance> running;
     std::string start_error;
@@ -77,7 +81,8 @@ std::vector<DayCollection> collect_usage(PluginHost& host, const Config& config,
         continue;
       }
       const std::string date = engine::format_iso_date(day);
-      CallResult r = running->plugin->invoke("collect", json{{"date", date}}.dump());
+      const json request = {{"date", date}, {"today", today}, {"time_zone", config.timezone}};
+      CallResult r = running->plugin->invoke("collect", request.dump());
       if (!r.ok()) {
         c.status = r.status;
         c.error = "instance '" + inst->name + "' collect " + date + " failed (" +

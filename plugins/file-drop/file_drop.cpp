@@ -390,6 +390,9 @@ class FileDropSource : public meterbridge::SourcePlugin {
       throw meterbridge::config_error("setting 'recursive' must be true or false");
   }
 
+  // Exports are dated: a past day is answered from its own files.
+  bool answers_past_days() const override { return true; }
+
   json check() override {
     std::vector<ListedFile> files = list_files();
     return {{"folder", folder_}, {"files", files.size()}};

@@ -18,4 +18,18 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/MeterbridgeSDKConfi
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/MeterbridgeSDKConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/MeterbridgeSDKConfigVersion.cmake cmake/MeterbridgeAddPlugin.cmake
   DESTINATION ${config_dir})
-install(FILES PROTOCOL.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The SDK's documents and examples, under <prefix>/<docdir>/sdk: PROTOCOL.md, GETTING_STARTED.md
+# and examples/. Their links to the headers are written relative to the source tree (sdk/include);
+# the installed copies point at <prefix>/<includedir> instead, so every link works after install.
+set(sdk_doc_dir ${CMAKE_INSTALL_DOCDIR}/sdk)
+file(RELATIVE_PATH include_from_docs /_prefix/${sdk_doc_dir} /_prefix/${CMAKE_INSTALL_INCLUDEDIR})
+foreach(doc PROTOCOL.md GETTING_STARTED.md)
+  file(READ ${CMAKE_CURRENT_SOURCE_DIR}/${doc} text)
+  string(REPLACE "](include/" "](${include_from_docs}/" text "${text}")
+  file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/installed-docs/${doc} "${text}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${doc})
+endforeach()
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/installed-docs/PROTOCOL.md
+  ${CMAKE_CURRENT_BINARY_DIR}/installed-docs/GETTING_STARTED.md DESTINATION ${sdk_doc_dir})
+install(DIRECTORY examples/ DESTINATION ${sdk_doc_dir}/examples)

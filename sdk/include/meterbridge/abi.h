@@ -34,8 +34,9 @@
  *
  * Threading
  *   The host never calls two hooks of one instance at the same time. create and destroy run on
- *   the host's control thread. Host-service functions may be called from any thread of the
- *   plugin, but only between the return of create and the call of destroy.
+ *   the host's control thread. Host-service functions may be called from create itself, on the
+ *   thread that runs it (to read a secret or state while setting up), and from any thread of
+ *   the plugin between the return of create and the call of destroy.
  *
  * Enumerations are int32_t fields, never C enums, so their size is fixed. Zero is never a valid
  * kind or log level, so a zero-filled struct is always recognisably unset.

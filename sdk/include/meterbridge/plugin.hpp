@@ -320,6 +320,9 @@ class Plugin {
     (void)request;
     throw unsupported_error("operation '" + op + "' is not supported by this plugin");
   }
+  // What the host should know about this plugin beyond its table, sent in the check answer
+  // ("capabilities" of check.v1); sources report "past_days".
+  virtual json capabilities() const { return json::object(); }
   // Runs an operation whose answer the plugin writes as JSON text itself (large answers, no JSON
   // tree); nullopt: use invoke(). Tried first.
   virtual std::optional<std::string> invoke_text(const std::string& op, const json& request) {
@@ -408,13 +411,23 @@ class UsageWriter {
   json rejected_ = json::array();
 };
 
+// What the host asks a source to collect (the collect request, PROTOCOL.md section 6).
+struct CollectDay {
+  std::string date;       // the day to answer, YYYY-MM-DD in the operator's time zone
+  std::string today;      // the operator's today, same form ("" from a host older than 0.2)
+  std::string time_zone;  // the operator's IANA time zone, "Europe/Berlin" ("" likewise)
+  // A day before the operator's today. False when the host did not say what today is.
+  bool is_past() const { return !today.empty() && date < today; }
+};
+
 // A source plugin: answers "discover" (catalog.v1) and "collect" (usage.v1) (sdk/PROTOCOL.md).
 class SourcePlugin : public Plugin {
  public:
   // Returns {"customers":[{"id","name"}...], "products":[{"sku","name"}...]}.
   virtual json discover() = 0;
   // Returns {"records":[{"customer_id","customer_name","sku","product_name","metric",
-  // "quantity"}...]} for the day `date` (YYYY-MM-DD in the operator's time zone).
+  // "quantity"}...]} for the day `date` (YYYY-MM-DD in the operator's time zone); collect_day()
+  // has the rest of the request (today, time zone).
   virtual json collect(const std::string& date) = 0;
   // Optional fast path: write the day's records into `out` and return true; the SDK then sends
   // the text as is. The default returns false and collect() is used.
@@ -423,37 +436,64 @@ class SourcePlugin : public Plugin {
     (void)out;
     return false;
   }
+  // Whether this source can answer a day before today with that day's counts: true for dated
+  // data (exports, usage history), false for an API that only tells current counts. The SDK
+  // answers a past-day collect of a source that cannot with MB_E_UNSUPPORTED, so the host keeps
+  // the day missing instead of billing today's counts for it (PROTOCOL.md P6.9). Reported to
+  // the host in the check and discover answers ("past_days").
+  virtual bool answers_past_days() const { return false; }
 
   std::optional<std::string> invoke_text(const std::string& op, const json& request) override {
     if (op != "collect") return std::nullopt;
+    begin_collect(request);
     UsageWriter writer;
-    if (!collect_into(collect_date(request), writer)) return std::nullopt;
-    return writer.finish(collect_date(request));
+    if (!collect_into(day_.date, writer)) return std::nullopt;
+    return writer.finish(day_.date);
   }
 
   json invoke(const std::string& op, const json& request) override {
     if (op == "discover") {
       json answer = discover();
       answer["schema"] = "catalog.v1";
+      answer["past_days"] = answers_past_days();
       return answer;
     }
     if (op == "collect") {
-      std::string date = collect_date(request);
-      json answer = collect(date);
+      begin_collect(request);
+      json answer = collect(day_.date);
       answer["schema"] = "usage.v1";
-      answer["date"] = date;
+      answer["date"] = day_.date;
       return answer;
     }
     return Plugin::invoke(op, request);
   }
 
+  json capabilities() const override { return {{"past_days", answers_past_days()}}; }
+
+ protected:
+  // The collect request being answered (valid inside collect and collect_into).
+  const CollectDay& collect_day() const { return day_; }
+
  private:
-  static std::string collect_date(const json& request) {
-    if (!request.contains("date") || !request["date"].is_string()) {
-      throw Error(MB_E_INVALID_ARGUMENT, "collect needs a string field 'date' (YYYY-MM-DD)");
+  void begin_collect(const json& request) {
+    day_ = CollectDay{string_field(request, "date", true), string_field(request, "today", false),
+                      string_field(request, "time_zone", false)};
+    if (day_.is_past() && !answers_past_days()) {
+      throw unsupported_error("this source reads only current counts, so it cannot answer " +
+                              day_.date + " (today is " + day_.today +
+                              (day_.time_zone.empty() ? "" : " in " + day_.time_zone) +
+                              "); the day stays missing rather than billed with today's counts");
     }
-    return request["date"].get<std::string>();
   }
+  static std::string string_field(const json& request, const char* name, bool required) {
+    auto it = request.find(name);
+    if (it != request.end() && it->is_string()) return it->get<std::string>();
+    if (!required && (it == request.end() || it->is_null())) return {};
+    throw Error(MB_E_INVALID_ARGUMENT, std::string("collect needs a string field '") + name + "'" +
+                                           (required ? " (YYYY-MM-DD)" : ""));
+  }
+
+  CollectDay day_;
 };
 
 // An apply answer line for a line that was not written as asked (psa-apply-result.v1):
@@ -544,7 +584,10 @@ struct Thunks {
   static mb_status check(void* instance, mb_buffer* result) noexcept {
     return barrier(result, [&]() -> mb_status {
       json details = static_cast<InstanceBox*>(instance)->plugin->check();
-      json answer = {{"schema", "check.v1"}, {"ok", true}, {"details", details}};
+      json answer = {{"schema", "check.v1"},
+                     {"ok", true},
+                     {"details", details},
+                     {"capabilities", static_cast<InstanceBox*>(instance)->plugin->capabilities()}};
       fill_buffer(result, answer.dump());
       return MB_OK;
     });
