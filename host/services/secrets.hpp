@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <meterbridge/secret_reference.hpp>
+
 namespace meterbridge::host {
 
 class SecretError : public std::runtime_error {
@@ -14,9 +16,12 @@ class SecretError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool is_secret_reference(std::string_view value);
+// The SDK's check (meterbridge/secret_reference.hpp), which the schema checks and the testing
+// kit use too.
+using meterbridge::secrets::is_secret_reference;
 
-// Resolves reference; file paths are relative to base_dir. Throws SecretError naming the
+// Resolves reference as meterbridge::secrets::resolve_secret_reference does and registers the
+// value for redaction; file paths are relative to base_dir. Throws SecretError naming the
 // variable or file (never a value).
 std::string resolve_secret(std::string_view reference, const std::filesystem::path& base_dir);
 

@@ -1,6 +1,7 @@
-// Fuzzes the settings-schema checks (host/config/settings_schema.cpp) as the host runs them: a
-// plugin's schema is checked first (check_schema), and only a schema without issues validates
-// an instance's settings (validate_against_schema) and names its secret properties.
+// Fuzzes the settings-schema checks (sdk/include/meterbridge/settings_schema.hpp, through the
+// host's names) as the host runs them: a plugin's schema is checked first (check_schema), and
+// only a schema without issues validates an instance's settings (validate_against_schema) and
+// names its secret properties.
 //
 // Input: JSON, either {"schema": S, "value": V} or any document D, then checked as a schema and
 // validated against itself. Nothing may throw, crash or trip ASan or UBSan, every issue points

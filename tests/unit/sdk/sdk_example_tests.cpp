@@ -58,7 +58,12 @@ TEST_CASE("example: bad requests and settings come back as statuses with message
   CHECK(refused.message == "customers[].seats must not be negative (customer c9)");
   CHECK(plugin.validate_settings(kSettings).ok());
 
-  auto missing = plugin.create(json::object());  // no customers: .at() throws inside the plugin
+  // The host refuses settings without customers (the schema requires them) before create.
+  auto refused_create = plugin.create(json::object());
+  CHECK(refused_create.status == MB_E_CONFIG);
+  CHECK_THAT(refused_create.message, Catch::Contains("missing required setting 'customers'"));
+  // Past the host's checks, the plugin's own .at() throws and the barrier contains it.
+  auto missing = plugin.create_unchecked(json::object());
   CHECK(missing.status == MB_E_INTERNAL);
   CHECK_FALSE(missing.message.empty());
 

@@ -276,8 +276,9 @@ struct Fixture {
   FakeHost host;
   Emulator emu;
   PluginHarness plugin{meterbridge_plugin_entry, host};
-  json settings = {{"site_url", kBase},  {"company_id", "acme"},    {"public_key", "pubkey"},
-                   {"private_key", "x"}, {"client_id", "cid-guid"}, {"page_size", 2}};
+  json settings = {{"site_url", kBase},       {"company_id", "acme"},
+                   {"public_key", "pubkey"},  {"private_key", "${env:CW_PRIVATE_KEY}"},
+                   {"client_id", "cid-guid"}, {"page_size", 2}};
 
   Fixture() {
     host.secrets["private_key"] = kPrivate;

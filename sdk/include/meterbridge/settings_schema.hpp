@@ -1,15 +1,63 @@
-#include "config/settings_schema.hpp"
+// Checks a plugin instance's settings against the JSON schema its plugin declares
+// (mb_plugin_api.settings_schema_json), header-only. Only the subset documented in
+// sdk/PROTOCOL.md section 5 is understood; a schema using anything else is refused, so that a
+// plugin author never believes a constraint is enforced when it is not. The host runs exactly
+// this code, and so does meterbridge::testing::PluginHarness, so a plugin's unit tests see the
+// refusals an operator would.
+//
+//   using namespace meterbridge::schema;
+//   json schema = json::parse(api->settings_schema_json);
+//   if (check_schema(schema).empty()) {
+//     for (const SchemaIssue& i : validate_against_schema(schema, settings, "/settings"))
+//       std::cerr << i.pointer << ": " << i.message << "\n";  // "/settings/region: expected ..."
+//   }
+//
+// Uses only the standard library, nlohmann/json and secret_reference.hpp.
+#pragma once
+
+#include <meterbridge/secret_reference.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <regex>
 #include <set>
+#include <string>
+#include <vector>
 
-namespace meterbridge::host {
-namespace {
+#include <nlohmann/json.hpp>
+
+namespace meterbridge::schema {
+
+// One problem found: where (a JSON pointer inside the checked document, prefixed by the
+// caller's location) and what.
+struct SchemaIssue {
+  std::string pointer;
+  std::string message;
+};
+
+// "string \"abc\"", "number 3", "an object", ... for messages; long strings are shortened.
+inline std::string describe_json_value(const nlohmann::json& value) {
+  if (value.is_string()) {
+    std::string s = value.get<std::string>();
+    if (s.size() > 40) {
+      // Cut before a UTF-8 character, never inside one: dump() throws on a broken character.
+      size_t cut = 37;
+      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+      s = s.substr(0, cut) + "...";
+    }
+    return "string " + nlohmann::json(s).dump();
+  }
+  if (value.is_number() || value.is_boolean() || value.is_null()) {
+    return std::string(value.type_name()) + " " + value.dump();
+  }
+  return std::string(value.is_object() ? "an object" : "an array");
+}
+
+namespace detail {
 
 using nlohmann::json;
 
-const std::set<std::string>& supported_keywords() {
+inline const std::set<std::string>& supported_keywords() {
   static const std::set<std::string> k = {
       "type",      "properties", "required",    "additionalProperties",
       "enum",      "minimum",    "maximum",     "minLength",
@@ -19,13 +67,13 @@ const std::set<std::string>& supported_keywords() {
   return k;
 }
 
-const std::set<std::string>& supported_types() {
+inline const std::set<std::string>& supported_types() {
   static const std::set<std::string> t = {"object", "array",   "string", "integer",
                                           "number", "boolean", "null"};
   return t;
 }
 
-std::string escape_pointer_token(const std::string& token) {
+inline std::string escape_pointer_token(const std::string& token) {
   std::string out;
   for (char c : token) {
     if (c == '~')
@@ -38,12 +86,7 @@ std::string escape_pointer_token(const std::string& token) {
   return out;
 }
 
-bool is_secret_reference(const std::string& s) {
-  static const std::regex re(R"(^\$\{(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)\}$)");
-  return std::regex_match(s, re);
-}
-
-bool matches_type(const json& v, const std::string& type) {
+inline bool matches_type(const json& v, const std::string& type) {
   if (type == "object") return v.is_object();
   if (type == "array") return v.is_array();
   if (type == "string") return v.is_string();
@@ -60,7 +103,8 @@ bool matches_type(const json& v, const std::string& type) {
   return false;
 }
 
-void check_schema_at(const json& schema, const std::string& at, std::vector<SchemaIssue>& out) {
+inline void check_schema_at(const json& schema, const std::string& at,
+                            std::vector<SchemaIssue>& out) {
   if (!schema.is_object()) {
     out.push_back({at, "a schema must be an object, found " + describe_json_value(schema)});
     return;
@@ -126,15 +170,15 @@ void check_schema_at(const json& schema, const std::string& at, std::vector<Sche
   }
 }
 
-std::string describe_for(const json& schema, const json& value) {
+inline std::string describe_for(const json& schema, const json& value) {
   // Never repeat the value of a secret field, not even a wrong one: it may be the secret.
   if (schema.value("x-secret", false))
     return std::string("a ") + value.type_name() + " (value hidden)";
   return describe_json_value(value);
 }
 
-void validate_at(const json& schema, const json& value, const std::string& at,
-                 std::vector<SchemaIssue>& out) {
+inline void validate_at(const json& schema, const json& value, const std::string& at,
+                        std::vector<SchemaIssue>& out) {
   if (!schema.is_object()) return;
   if (schema.contains("type")) {
     const std::string type = schema["type"].get<std::string>();
@@ -144,7 +188,7 @@ void validate_at(const json& schema, const json& value, const std::string& at,
     }
   }
   if (schema.value("x-secret", false)) {
-    if (!value.is_string() || !is_secret_reference(value.get<std::string>())) {
+    if (!value.is_string() || !secrets::is_secret_reference(value.get<std::string>())) {
       out.push_back({at,
                      "a secret must be given as a reference ${env:NAME} or ${file:PATH}; "
                      "plain-text secrets are refused (value hidden)"});
@@ -223,39 +267,29 @@ void validate_at(const json& schema, const json& value, const std::string& at,
   }
 }
 
-}  // namespace
+}  // namespace detail
 
-std::string describe_json_value(const json& value) {
-  if (value.is_string()) {
-    std::string s = value.get<std::string>();
-    if (s.size() > 40) {
-      // Cut before a UTF-8 character, never inside one: dump() throws on a broken character.
-      size_t cut = 37;
-      while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-      s = s.substr(0, cut) + "...";
-    }
-    return "string " + json(s).dump();
-  }
-  if (value.is_number() || value.is_boolean() || value.is_null()) {
-    return std::string(value.type_name()) + " " + value.dump();
-  }
-  return std::string(value.is_object() ? "an object" : "an array");
-}
-
-std::vector<SchemaIssue> check_schema(const json& schema) {
+// Checks that schema only uses the supported keywords with values of the right type.
+// Issues point into the schema document.
+inline std::vector<SchemaIssue> check_schema(const nlohmann::json& schema) {
   std::vector<SchemaIssue> out;
-  check_schema_at(schema, "", out);
+  detail::check_schema_at(schema, "", out);
   return out;
 }
 
-std::vector<SchemaIssue> validate_against_schema(const json& schema, const json& value,
-                                                 const std::string& pointer_prefix) {
+// Validates value against schema, which check_schema found usable. pointer_prefix is prepended
+// to every issue's pointer (e.g. "/plugins/sophos/settings"). Values of "x-secret" fields must be
+// secret references (${env:NAME} or ${file:PATH}); their content is never repeated in a message.
+inline std::vector<SchemaIssue> validate_against_schema(const nlohmann::json& schema,
+                                                        const nlohmann::json& value,
+                                                        const std::string& pointer_prefix) {
   std::vector<SchemaIssue> out;
-  validate_at(schema, value, pointer_prefix, out);
+  detail::validate_at(schema, value, pointer_prefix, out);
   return out;
 }
 
-std::vector<std::string> secret_properties(const json& schema) {
+// Top-level property names that the schema marks "x-secret": true.
+inline std::vector<std::string> secret_properties(const nlohmann::json& schema) {
   std::vector<std::string> names;
   if (!schema.is_object() || !schema.contains("properties")) return names;
   for (const auto& [name, sub] : schema["properties"].items()) {
@@ -264,4 +298,4 @@ std::vector<std::string> secret_properties(const json& schema) {
   return names;
 }
 
-}  // namespace meterbridge::host
+}  // namespace meterbridge::schema
