@@ -7,8 +7,9 @@
 //   auto created = plugin.create(R"({"region": "eu"})");
 //   auto answer = plugin.invoke("collect", {{"date", "2026-11-01"}});
 //
-// Link the plugin's source into the test executable (one plugin per executable: the entry
-// symbol is fixed). Uses only abi.h, plugin.hpp and nlohmann/json.
+// Build the test with meterbridge_add_plugin_test(), which links the plugin's objects into the
+// test executable (one plugin per executable: the entry symbol is fixed). Uses only abi.h,
+// plugin.hpp and nlohmann/json.
 #pragma once
 
 #include <meterbridge/plugin.hpp>

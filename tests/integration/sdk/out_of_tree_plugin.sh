@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the SDK and host from the build tree, builds sdk/examples out of tree against the
-# installed SDK with find_package, using COMPILER (gcc or clang), and loads the result with the
-# installed (gcc-built) meterbridge.
+# installed SDK with find_package, using COMPILER (gcc or clang), runs its tests (built by
+# meterbridge_add_plugin_test from the installed package) and loads the plugin with the installed
+# (gcc-built) meterbridge.
 # Usage: out_of_tree_plugin.sh BUILD_DIR SOURCE_DIR WORK_DIR gcc|clang
 set -euo pipefail
 build=$(realpath "$1") source=$(realpath "$2") work=$(realpath -m "$3") compiler=$4
@@ -24,8 +25,11 @@ esac
 # party's build.
 env -u CFLAGS -u CXXFLAGS -u LDFLAGS cmake -S "$source/sdk/examples" -B "$work/example" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" \
-  -DCMAKE_PREFIX_PATH="$prefix" >"$work/configure.log"
+  -DCMAKE_PREFIX_PATH="$prefix" -DMETERBRIDGE_EXAMPLE_TESTS=ON >"$work/configure.log"
 cmake --build "$work/example" >"$work/build.log"
+ctest --test-dir "$work/example" --no-tests=error --output-on-failure >"$work/ctest.log" ||
+  { cat "$work/ctest.log" >&2; exit 1; }
+grep -q "demo-source:" "$work/ctest.log"
 
 lib="$work/example/plugins/libdemo_source.so"
 manifest="$work/example/plugins/demo-source.plugin.json"
