@@ -123,6 +123,15 @@ std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest,
     throw LoadError(id, named + ": is a " + kind + " but its manifest " + manifest.file.string() +
                             " says " + manifest.kind);
   }
+  // The manifest describes the library without opening it; another version means the two come
+  // from different builds (a stale manifest beside a rebuilt library), which id and kind miss.
+  if (manifest.version != api.version) {
+    throw LoadError(
+        id, "plugin library " + file + " is version '" + api.version + "' but its manifest " +
+                manifest.file.string() + " says version '" + manifest.version +
+                "'; rebuild the plugin or regenerate its manifest (meterbridge_add_plugin "
+                "writes both from one VERSION)");
+  }
   m->id_ = id;
   m->version_ = api.version;
   m->description_ = api.description ? api.description : "";

@@ -205,6 +205,6 @@ class AutotaskSink : public meterbridge::SinkPlugin {
 
 }  // namespace autotask
 
-MB_DECLARE_PLUGIN(autotask::AutotaskSink, MB_KIND_SINK, "autotask", "0.1.0",
-                  "Autotask PSA: billed units on Recurring Service contracts, by adjustments",
-                  autotask::kSchema)
+MB_PLUGIN(autotask::AutotaskSink,
+          "Autotask PSA: billed units on Recurring Service contracts, by adjustments",
+          autotask::kSchema)

@@ -318,6 +318,6 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
 
 }  // namespace connectwise_manage
 
-MB_DECLARE_PLUGIN(connectwise_manage::ConnectWiseSink, MB_KIND_SINK, "connectwise-manage", "0.1.0",
-                  "ConnectWise PSA (Manage): billed quantities on agreement additions",
-                  connectwise_manage::kSchema)
+MB_PLUGIN(connectwise_manage::ConnectWiseSink,
+          "ConnectWise PSA (Manage): billed quantities on agreement additions",
+          connectwise_manage::kSchema)

@@ -697,5 +697,5 @@ class FileDropSource : public meterbridge::SourcePlugin {
 
 }  // namespace file_drop
 
-MB_DECLARE_PLUGIN(file_drop::FileDropSource, MB_KIND_SOURCE, "file-drop", "1.0.0",
-                  "Usage exports (CSV or JSON) dropped into a folder", file_drop::kSchema)
+MB_PLUGIN(file_drop::FileDropSource, "Usage exports (CSV or JSON) dropped into a folder",
+          file_drop::kSchema)

@@ -265,6 +265,6 @@ class SophosCentralSource : public meterbridge::SourcePlugin {
 
 }  // namespace sophos_central
 
-MB_DECLARE_PLUGIN(sophos_central::SophosCentralSource, MB_KIND_SOURCE, "sophos-central", "0.1.0",
-                  "Sophos Central Partner: monthly licence usage per tenant and SKU",
-                  sophos_central::kSchema)
+MB_PLUGIN(sophos_central::SophosCentralSource,
+          "Sophos Central Partner: monthly licence usage per tenant and SKU",
+          sophos_central::kSchema)

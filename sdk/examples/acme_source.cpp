@@ -70,8 +70,7 @@ class AcmeSource : public meterbridge::SourcePlugin {
   meterbridge::ApiClient acme_;
 };
 
-MB_DECLARE_PLUGIN(AcmeSource, MB_KIND_SOURCE, "acme-source", "1.0.0",
-                  "Acme: seats per client from the Acme API", R"({
+MB_PLUGIN(AcmeSource, "Acme: seats per client from the Acme API", R"({
   "type": "object",
   "required": ["api_url", "api_key"],
   "additionalProperties": false,

@@ -56,8 +56,7 @@ class DemoSource : public meterbridge::SourcePlugin {
   std::string sku_;
 };
 
-MB_DECLARE_PLUGIN(DemoSource, MB_KIND_SOURCE, "demo-source", "1.0.0",
-                  "Demo source: a fixed seat count per customer, from settings", R"({
+MB_PLUGIN(DemoSource, "Demo source: a fixed seat count per customer, from settings", R"({
   "type": "object",
   "required": ["customers"],
   "additionalProperties": false,

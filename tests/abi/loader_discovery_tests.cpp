@@ -34,11 +34,11 @@ TEST_CASE("every broken fixture together still leaves the good plugin loaded") {
   std::vector<std::filesystem::path> dirs = {fixture_dir("ok")};
   for (const char* bad : {"abi_major_mismatch", "min_host_minor_too_new", "missing_entry_symbol",
                           "not_a_shared_library", "missing_dependent_library", "id_mismatch",
-                          "malformed_manifest", "duplicate_id"}) {
+                          "version_mismatch", "malformed_manifest", "duplicate_id"}) {
     dirs.push_back(fixture_dir(bad));
   }
   auto r = meterbridge::host::load_plugins(dirs, options);
   CHECK(r.plugins.size() == 1);
   CHECK(has_plugin(r, "fixture-ok"));
-  CHECK(r.refusals.size() == 10);
+  CHECK(r.refusals.size() == 11);
 }

@@ -44,6 +44,23 @@ TEST_CASE("manifest and library disagreeing on the id is refused") {
                                           Contains("says 'fixture-manifest-name'"));
 }
 
+TEST_CASE("manifest and library disagreeing on the version is refused") {
+  auto r = load_with_ok("version_mismatch");
+  REQUIRE(r.refusals.size() == 1);
+  CHECK(r.refusals[0].plugin_id == "fixture-version");
+  CHECK(r.refusals[0].file == fixture_dir("version_mismatch") / "fixture-version.plugin.json");
+  CHECK_THAT(
+      r.refusals[0].message(),
+      Contains("plugin library " +
+               (fixture_dir("version_mismatch") / "libfixture_version_mismatch.so").string() +
+               " is version '1.1.0'") &&
+          Contains("its manifest " +
+                   (fixture_dir("version_mismatch") / "fixture-version.plugin.json").string() +
+                   " says version '1.0.0'") &&
+          Contains("rebuild the plugin or regenerate its manifest"));
+  CHECK(has_plugin(r, "fixture-ok"));
+}
+
 TEST_CASE("malformed manifests are refused with the file and the field") {
   auto r = load_with_ok("malformed_manifest");
   REQUIRE(r.refusals.size() == 3);

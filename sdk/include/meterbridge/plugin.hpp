@@ -1,7 +1,7 @@
 // meterbridge C++ plugin SDK (header-only).
 //
 // A thin C++ layer over abi.h (the hourglass pattern): plugin authors write a class, and
-// MB_DECLARE_PLUGIN turns it into the C table the host loads. Every hook goes through a
+// MB_PLUGIN turns it into the C table the host loads. Every hook goes through a
 // fail-closed barrier: any exception, std or not, becomes a status code and a message, never an
 // unwinding across the C boundary.
 //
@@ -12,7 +12,12 @@
 //     meterbridge::json discover() override;
 //     meterbridge::json collect(const std::string& date) override;
 //   };
+//   MB_PLUGIN(MySource, "What it reads", R"({...})")
+//
+// MB_PLUGIN takes the id, kind and version from meterbridge_add_plugin(), which also writes them
+// into the manifest (see the end of this file). Without the CMake helper, spell them out:
 //   MB_DECLARE_PLUGIN(MySource, MB_KIND_SOURCE, "my-source", "1.0.0", "What it reads", R"({...})")
+// The manifest must then carry the same id, kind and version, or the host refuses the plugin.
 //
 // Optionally the class may declare `static void validate_settings(const meterbridge::json&)`
 // (throwing meterbridge::Error on a problem); the macro then fills the validate_settings hook.
@@ -654,3 +659,29 @@ mb_status entry(const mb_host_version* host, const mb_plugin_api** api, int32_t 
     return ::meterbridge::detail::entry<Class>(host, api, kind, id, version, description, \
                                                settings_schema_json);                     \
   }
+
+// Declares the plugin like MB_DECLARE_PLUGIN, with the id, kind and version that
+// meterbridge_add_plugin() passes as MB_PLUGIN_ID, MB_PLUGIN_KIND and MB_PLUGIN_VERSION: they are
+// written once, in CMake, which also writes them into the manifest, so the two cannot disagree.
+// The definitions come from the command line, so testing for them here is testing the build.
+#include <type_traits>
+#if defined(MB_PLUGIN_ID) && defined(MB_PLUGIN_KIND) && defined(MB_PLUGIN_VERSION)
+#define MB_PLUGIN(Class, description, settings_schema_json)                                       \
+  static_assert(MB_PLUGIN_KIND == MB_KIND_SOURCE || MB_PLUGIN_KIND == MB_KIND_SINK,               \
+                "MB_PLUGIN_KIND must be MB_KIND_SOURCE or MB_KIND_SINK");                         \
+  static_assert(                                                                                  \
+      MB_PLUGIN_KIND == MB_KIND_SINK || !std::is_base_of_v<::meterbridge::SinkPlugin, Class>,     \
+      "MB_PLUGIN: the class is a meterbridge::SinkPlugin but the plugin's KIND is "               \
+      "source (meterbridge_add_plugin)");                                                         \
+  static_assert(                                                                                  \
+      MB_PLUGIN_KIND == MB_KIND_SOURCE || !std::is_base_of_v<::meterbridge::SourcePlugin, Class>, \
+      "MB_PLUGIN: the class is a meterbridge::SourcePlugin but the plugin's KIND is "             \
+      "sink (meterbridge_add_plugin)");                                                           \
+  MB_DECLARE_PLUGIN(Class, MB_PLUGIN_KIND, MB_PLUGIN_ID, MB_PLUGIN_VERSION, description,          \
+                    settings_schema_json)
+#else
+#define MB_PLUGIN(Class, description, settings_schema_json)                                       \
+  static_assert(false,                                                                            \
+                "MB_PLUGIN needs MB_PLUGIN_ID, MB_PLUGIN_KIND and MB_PLUGIN_VERSION; build with " \
+                "meterbridge_add_plugin() or use MB_DECLARE_PLUGIN");
+#endif

@@ -7,9 +7,9 @@
 //   auto created = plugin.create({{"region", "eu"}, {"api_key", "${env:ACME_KEY}"}});
 //   auto answer = plugin.invoke("collect", {{"date", "2026-11-01"}});
 //
-// Link the plugin's source into the test executable (one plugin per executable: the entry
-// symbol is fixed). Uses only abi.h, plugin.hpp, settings_schema.hpp, secret_reference.hpp and
-// nlohmann/json.
+// Build the test with meterbridge_add_plugin_test(), which links the plugin's objects into the
+// test executable (one plugin per executable: the entry symbol is fixed). Uses only abi.h,
+// plugin.hpp, settings_schema.hpp, secret_reference.hpp and nlohmann/json.
 #pragma once
 
 #include <meterbridge/plugin.hpp>

@@ -77,6 +77,22 @@ TEST_CASE("plugins list reports an empty directory plainly") {
   CHECK(json::parse(r.out) == json::array());
 }
 
+TEST_CASE("plugins list reports a plugin whose manifest has another version as refused") {
+  auto dir = fresh_dir("list-version-mismatch");
+  const std::string stale = std::string(METERBRIDGE_FIXTURE_ROOT) + "/version_mismatch";
+  write_file(dir / "c.json", R"({"config_version": 1, "plugin_dirs": [")" + kPluginDir + R"(", ")" +
+                                 stale + R"("]})");
+  for (const char* format : {"json", "table"}) {
+    auto r = run_meterbridge(
+        {"--config", (dir / "c.json").string(), "plugins", "list", "--format", format});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("demo-source") && !Catch::Contains("fixture-version"));
+    CHECK_THAT(r.err, Catch::Contains("plugin refused: plugin library " + stale +
+                                      "/libfixture_version_mismatch.so is version '1.1.0'") &&
+                          Catch::Contains("says version '1.0.0'"));
+  }
+}
+
 TEST_CASE("plugins check runs each enabled instance's check and keeps state") {
   auto dir = fresh_dir("check-ok");
   write_file(dir / "c.json",
