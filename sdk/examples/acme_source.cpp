@@ -27,7 +27,7 @@ class AcmeSource : public meterbridge::SourcePlugin {
   json discover() override {
     json customers = json::array();
     each_client([&](const json& c) {
-      customers.push_back({{"id", c["id"]}, {"name", c["name"]}});
+      customers.push_back({{"id", c["id"]}, {"name", c.value("name", "")}});
     });
     return {{"customers", customers}, {"products", {{{"sku", kSku}, {"name", kProduct}}}}};
   }
@@ -36,7 +36,7 @@ class AcmeSource : public meterbridge::SourcePlugin {
     json records = json::array();
     each_client([&](const json& c) {
       records.push_back({{"customer_id", c["id"]},
-                         {"customer_name", c["name"]},
+                         {"customer_name", c.value("name", "")},
                          {"sku", kSku},
                          {"product_name", kProduct},
                          {"metric", "seats"},
@@ -46,19 +46,16 @@ class AcmeSource : public meterbridge::SourcePlugin {
   }
 
  private:
-  static constexpr const char* kSku = "ACME-SEATS";
-  static constexpr const char* kProduct = "Acme seats";
-
-  // Every client of every page; an answer without the fields we bill by fails the whole call.
+  static constexpr const char *kSku = "ACME-SEATS", *kProduct = "Acme seats";
+  // Every client of every page, or an error: a client without what we bill by fails the call.
   template <class Each>
   void each_client(Each&& each) {
     meterbridge::paging::by_number(host_, "GET /v1/clients", [&](int64_t page) {
       meterbridge::ApiResponse r = acme_.get("v1", "clients").query("page", page).send();
       json body = r.json();
-      for (const json& c : body.at("clients")) {
+      for (json c : body.at("clients")) {
         if (!c["id"].is_string() || !c["seats"].is_number())
-          throw meterbridge::transient_error("Acme answered " + r.call +
-                                             " with a client without id or seats");
+          throw meterbridge::transient_error("Acme answered " + r.call + " with a bad client");
         each(c);
       }
       return meterbridge::paging::page(body["clients"],

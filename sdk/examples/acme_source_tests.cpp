@@ -5,18 +5,18 @@
 #include <meterbridge/testing.hpp>
 
 using meterbridge::json;
-using meterbridge::testing::FakeHost;
-using meterbridge::testing::PluginHarness;
-using meterbridge::testing::reply;
-using meterbridge::testing::reply_json;
+using namespace meterbridge::testing;  // FakeHost, PluginHarness, reply, reply_json
 
 namespace {
 
 const std::string kClients = "https://acme.test/v1/clients?page=";
 const json kSettings = {{"api_url", "https://acme.test"}, {"api_key", "${env:ACME_API_KEY}"}};
 
-json page(int number, int total, json clients) {
-  return {{"clients", clients}, {"page", number}, {"total_pages", total}, {"total", 3}};
+json client(const char* id, const char* name, int seats) {
+  return {{"id", id}, {"name", name}, {"seats", seats}};
+}
+json page(int number, json clients) {
+  return {{"clients", clients}, {"page", number}, {"total_pages", 2}, {"total", 3}};
 }
 
 struct Acme {
@@ -25,12 +25,10 @@ struct Acme {
   Acme() {
     host.secrets["api_key"] = "k-123";
     host.route("GET", kClients + "1",
-               {reply_json(200, page(1, 2,
-                                     {{{"id", "c1"}, {"name", "Bakery"}, {"seats", 12}},
-                                      {{"id", "c2"}, {"name", "Dental"}, {"seats", 7}}}))});
+               {reply_json(200, page(1, {client("c1", "Bakery", 12), client("c2", "Dental", 7)}))});
     host.route("GET", kClients + "2",
                {reply(429, "", {{"Retry-After", "1"}}),
-                reply_json(200, page(2, 2, {{{"id", "c3"}, {"name", "Harbor"}, {"seats", 31}}}))});
+                reply_json(200, page(2, {client("c3", "Harbor", 31)}))});
     host.emulate_host_retries = true;  // the host retries a 429 itself, as in production
     REQUIRE(plugin.create(kSettings).ok());
   }
@@ -43,12 +41,8 @@ TEST_CASE("acme: collect reads every page and reports seats per client") {
   auto usage = acme.plugin.invoke("collect", {{"date", "2026-12-01"}, {"today", "2026-12-01"}});
   REQUIRE(usage.ok());
   REQUIRE(usage.answer["records"].size() == 3);
-  CHECK(usage.answer["records"][2] == json{{"customer_id", "c3"},
-                                           {"customer_name", "Harbor"},
-                                           {"sku", "ACME-SEATS"},
-                                           {"product_name", "Acme seats"},
-                                           {"metric", "seats"},
-                                           {"quantity", 31}});
+  CHECK(usage.answer["records"][2] == json::parse(R"({"customer_id": "c3", "customer_name":
+    "Harbor", "sku": "ACME-SEATS", "product_name": "Acme seats", "metric": "seats", "quantity": 31})"));
   REQUIRE(acme.host.requests.size() == 2);
   CHECK(acme.host.requests[0].headers.at("X-Api-Key") == "k-123");
   CHECK(acme.host.attempts[1] == 2);  // page 2: the 429, then the answer
