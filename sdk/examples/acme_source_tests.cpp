@@ -15,7 +15,7 @@ const json kSettings = {{"api_url", "https://acme.test"}, {"api_key", "${env:ACM
 json client(const char* id, const char* name, int seats) {
   return {{"id", id}, {"name", name}, {"seats", seats}};
 }
-json page(int number, json clients) {
+json page(int number, std::vector<json> clients) {
   return {{"clients", clients}, {"page", number}, {"total_pages", 2}, {"total", 3}};
 }
 
