@@ -3,15 +3,15 @@
 
 #include "at_errors.hpp"
 
+#include <meterbridge/paging.hpp>
+
 #include <algorithm>
-#include <cctype>
-#include <set>
 
 namespace autotask {
 namespace {
 
-using meterbridge::HttpRequest;
-using meterbridge::HttpResponse;
+using meterbridge::ApiRequest;
+using meterbridge::ApiResponse;
 
 // A listing that has not ended after this many pages is broken, not big: 2,500,000 records.
 constexpr int kMaxPages = 5000;
@@ -22,22 +22,18 @@ std::string string_field(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-}  // namespace
-
-std::string percent_encode(std::string_view value) {
-  static const char* const kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
+// Every Autotask answer is an object: anything else is a broken answer.
+json object_of(const ApiResponse& r) {
+  json j = r.json();
+  if (!j.is_object()) {
+    throw meterbridge::transient_error("Autotask answered " + r.call +
+                                       " with a body that is not a JSON object (HTTP " +
+                                       std::to_string(r.status) + ")");
   }
-  return out;
+  return j;
 }
+
+}  // namespace
 
 std::string error_text(const std::string& body) {
   json j = json::parse(body, nullptr, false);
@@ -54,23 +50,6 @@ std::string error_text(const std::string& body) {
   return out;
 }
 
-std::string url_origin(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return {};
-  const size_t end = url.find_first_of("/?#", scheme + 3);
-  std::string origin(url.substr(0, end));
-  std::transform(origin.begin(), origin.end(), origin.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return origin;
-}
-
-std::string url_path(std::string_view url) {
-  const size_t scheme = url.find("://");
-  size_t start = scheme == std::string_view::npos ? 0 : url.find('/', scheme + 3);
-  if (start == std::string_view::npos) return "/";
-  return std::string(url.substr(start, url.find('?', start) - start));
-}
-
 Client::Client(meterbridge::Host host, ClientSettings settings)
     : host_(host), settings_(std::move(settings)) {
   for (std::string* u : {&settings_.zone_url, &settings_.global_url}) {
@@ -79,52 +58,42 @@ Client::Client(meterbridge::Host host, ClientSettings settings)
   zone_ = settings_.zone_url;
 }
 
-void Client::load_credentials() {
-  std::lock_guard lock(mutex_);
-  if (!secret_.empty()) return;
-  integration_code_ = host_.secret("integration_code");
-  secret_ = host_.secret("secret");
-}
-
-HttpResponse Client::send(const std::string& method, const std::string& url,
-                          const std::string& body, bool retry_unsafe, bool auth) {
-  host_.throw_if_cancelled();
-  HttpRequest request;
-  request.method = method;
-  request.url = url;
-  request.headers = {{"Accept", "application/json"}};
-  if (auth) {
-    load_credentials();
-    request.headers["ApiIntegrationCode"] = integration_code_;
-    request.headers["UserName"] = settings_.username;
-    request.headers["Secret"] = secret_;
-    if (settings_.impersonation_resource_id) {
-      request.headers["ImpersonationResourceId"] =
-          std::to_string(*settings_.impersonation_resource_id);
+ApiRequest Client::with_credentials(const char* method, const std::string& url) {
+  {
+    std::lock_guard lock(mutex_);
+    if (secret_.empty()) {
+      integration_code_ = host_.secret("integration_code");
+      secret_ = host_.secret("secret");
     }
   }
-  if (!body.empty()) {
-    request.headers["Content-Type"] = "application/json";
-    request.body = body;
+  ApiRequest request(method, url);
+  request.header("ApiIntegrationCode", integration_code_)
+      .header("UserName", settings_.username)
+      .header("Secret", secret_);
+  if (settings_.impersonation_resource_id) {
+    request.header("ImpersonationResourceId", std::to_string(*settings_.impersonation_resource_id));
   }
-  request.retry_unsafe = retry_unsafe;
-  host_.trace(method + " " + url_path(url));
+  return request;
+}
+
+ApiResponse Client::send(const ApiRequest& request, const std::string& name, bool write,
+                         std::initializer_list<int32_t> handled) {
+  // Not ApiClient::send: Autotask's failures are classified by their message too (at_errors),
+  // and its queries are POSTs that change nothing.
+  host_.throw_if_cancelled();
+  meterbridge::HttpRequest http = request.to_http();
+  http.headers["Accept"] = "application/json";
+  host_.trace(name);
   ++calls_;
-  return host_.http(request);
-}
-
-json Client::parse(const HttpResponse& r, const std::string& what) const {
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    throw meterbridge::transient_error("Autotask answered " + what + " with a body that is not " +
-                                       (j.is_discarded() ? "JSON" : "a JSON object") + " (HTTP " +
-                                       std::to_string(r.status) + ")");
+  ApiResponse r;
+  static_cast<meterbridge::HttpResponse&>(r) = host_.http(http);
+  r.service = "Autotask";
+  r.call = name;
+  if (r.status >= 200 && r.status < 300) return r;
+  for (int32_t s : handled) {
+    if (s == r.status) return r;
   }
-  return j;
-}
-
-void Client::fail(const HttpResponse& r, const std::string& what, bool write) const {
-  throw classify(r, {what, write, error_text(r.body), settings_.username});
+  throw classify(r, {name, write, error_text(r.body), settings_.username});
 }
 
 std::string Client::zone_url() {
@@ -137,18 +106,18 @@ std::string Client::zone_url() {
     std::lock_guard lock(mutex_);
     return zone_ = *cached;
   }
-  const std::string url =
-      settings_.global_url + "v1.0/zoneInformation?user=" + percent_encode(settings_.username);
-  const std::string what = "GET " + url_path(url);
   // Not thread limited and without credentials: the lookup only names the user.
-  HttpResponse r = send("GET", url, "", false, false);
+  ApiRequest request("GET", settings_.global_url);
+  request.raw_path("v1.0/zoneInformation").query("user", settings_.username);
+  const std::string full = request.what();
+  const std::string what = full.substr(0, full.find('?'));  // the user is named apart
+  ApiResponse r = send(request, what, false, {400, 404});
   if (r.status == 404 || r.status == 400) {
     throw meterbridge::config_error("Autotask does not know the API user '" + settings_.username +
                                     "' (" + what + " answered HTTP " + std::to_string(r.status) +
                                     "); check username, or set zone_url");
   }
-  if (r.status < 200 || r.status >= 300) fail(r, what, false);
-  std::string found = string_field(parse(r, what), "url");
+  std::string found = string_field(object_of(r), "url");
   if (found.rfind("https://", 0) != 0 && found.rfind("http://", 0) != 0) {
     throw meterbridge::config_error("Autotask answered " + what +
                                     " without a zone url; set the 'zone_url' setting");
@@ -161,18 +130,13 @@ std::string Client::zone_url() {
 }
 
 json Client::get(const std::string& path) {
-  const std::string what = "GET " + path;
-  HttpResponse r = send("GET", api_base() + path, "", false);
-  if (r.status < 200 || r.status >= 300) fail(r, what, false);
-  return parse(r, what);
+  return object_of(send(with_credentials("GET", api_base() + path), "GET " + path, false));
 }
 
 std::optional<json> Client::get_optional(const std::string& path) {
-  const std::string what = "GET " + path;
-  HttpResponse r = send("GET", api_base() + path, "", false);
+  ApiResponse r = send(with_credentials("GET", api_base() + path), "GET " + path, false, {404});
   if (r.status == 404) return std::nullopt;
-  if (r.status < 200 || r.status >= 300) fail(r, what, false);
-  return parse(r, what);
+  return object_of(r);
 }
 
 std::vector<json> Client::query(const Query& q) {
@@ -182,59 +146,48 @@ std::vector<json> Client::query(const Query& q) {
   }
   json body = {{"MaxRecords", std::clamp(q.max_records, 1, 500)}, {"Filter", q.filter}};
   if (!q.include_fields.empty()) body["IncludeFields"] = std::move(fields);
-  const std::string text = body.dump();
   const std::string what = "POST /" + q.entity + "/query";
-  std::string url = api_base() + "/" + q.entity + "/query";
-  const std::string origin = url_origin(url);
   std::vector<json> items;
-  std::set<std::string> seen;
-  for (int page = 1; page <= kMaxPages; ++page) {
-    // A query changes nothing: the host may retry it on a 5xx.
-    HttpResponse r = send("POST", url, text, true);
-    if (r.status < 200 || r.status >= 300) fail(r, what + (page > 1 ? " (next page)" : ""), false);
-    json answer = parse(r, what);
-    if (!answer.contains("items") || !answer["items"].is_array()) {
-      throw meterbridge::transient_error("Autotask answered " + what + " without an 'items' array");
-    }
-    for (json& item : answer["items"]) {
-      if (!item.is_object()) {
-        throw meterbridge::transient_error("Autotask answered " + what +
-                                           " with an item that is not a JSON object");
-      }
-      items.push_back(std::move(item));
-      if (q.max_items > 0 && items.size() >= q.max_items) return items;
-    }
-    const json details = answer.value("pageDetails", json::object());
-    const std::string next = string_field(details, "nextPageUrl");
-    if (next.empty() || answer["items"].empty()) return items;
-    // The credentials go with every request: never to another host than the zone's.
-    if (url_origin(next) != origin) {
-      throw meterbridge::transient_error("Autotask's nextPageUrl of " + what +
-                                         " points to another host (" + url_origin(next) +
-                                         "); refusing to send the credentials there");
-    }
-    if (!seen.insert(next).second) {
-      throw meterbridge::transient_error("Autotask paging of " + what +
-                                         " repeats a page; the query cannot be read whole");
-    }
-    url = next;  // re-POSTed with the same body (some deployments refuse GET there)
-  }
-  throw meterbridge::transient_error("Autotask query " + what + " did not end after " +
-                                     std::to_string(kMaxPages) + " pages");
+  int page = 0;
+  // The credentials go with every page: by_next_url keeps them on the zone's host.
+  meterbridge::paging::by_next_url(
+      host_, "Autotask query " + what, api_base() + "/" + q.entity + "/query",
+      [&](const std::string& url) -> std::string {
+        // Every page is POSTed with the same body (some deployments refuse GET on the next
+        // page), and may be retried by the host on a 5xx: a query changes nothing.
+        ApiRequest request = with_credentials("POST", url);
+        request.json_body(body).retry_unsafe();
+        ++page;
+        json answer = object_of(send(request, page > 1 ? what + " (next page)" : what, false));
+        if (!answer.contains("items") || !answer["items"].is_array()) {
+          throw meterbridge::transient_error("Autotask answered " + what +
+                                             " without an 'items' array");
+        }
+        for (json& item : answer["items"]) {
+          if (!item.is_object()) {
+            throw meterbridge::transient_error("Autotask answered " + what +
+                                               " with an item that is not a JSON object");
+          }
+          items.push_back(std::move(item));
+          if (q.max_items > 0 && items.size() >= q.max_items) return "";
+        }
+        if (answer["items"].empty()) return "";
+        return string_field(answer.value("pageDetails", json::object()), "nextPageUrl");
+      },
+      kMaxPages);
+  return items;
 }
 
 json Client::post(const std::string& path, const json& body) {
-  const std::string what = "POST " + path;
-  HttpResponse r = send("POST", api_base() + path, body.dump(), false);
-  if (r.status < 200 || r.status >= 300) fail(r, what, true);
-  return parse(r, what);
+  ApiRequest request = with_credentials("POST", api_base() + path);
+  request.json_body(body);
+  return object_of(send(request, "POST " + path, true));
 }
 
 json Client::patch(const std::string& path, const json& body) {
-  const std::string what = "PATCH " + path;
-  HttpResponse r = send("PATCH", api_base() + path, body.dump(), false);
-  if (r.status < 200 || r.status >= 300) fail(r, what, true);
-  return parse(r, what);
+  ApiRequest request = with_credentials("PATCH", api_base() + path);
+  request.json_body(body);
+  return object_of(send(request, "PATCH " + path, true));
 }
 
 Threshold Client::threshold() {

@@ -7,14 +7,15 @@
 // lock, and the call counter is atomic.
 #pragma once
 
+#include <meterbridge/http.hpp>
 #include <meterbridge/plugin.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace autotask {
@@ -63,14 +64,9 @@ struct Query {
   size_t max_items = 0;  // > 0: stop after that many items
 };
 
-std::string percent_encode(std::string_view value);
 // The messages of an Autotask error body: {"errors": ["..."]} (strings or objects with
 // "message"), or {"Message": "..."} (405); empty when none.
 std::string error_text(const std::string& body);
-// "scheme://host[:port]" of a URL, lower-cased; empty when it has none.
-std::string url_origin(std::string_view url);
-// The path of a URL, without scheme, host and query.
-std::string url_path(std::string_view url);
 
 class Client {
  public:
@@ -94,12 +90,13 @@ class Client {
   const ClientSettings& settings() const { return settings_; }
 
  private:
-  meterbridge::HttpResponse send(const std::string& method, const std::string& url,
-                                 const std::string& body, bool retry_unsafe, bool auth = true);
-  json parse(const meterbridge::HttpResponse& r, const std::string& what) const;
-  [[noreturn]] void fail(const meterbridge::HttpResponse& r, const std::string& what,
-                         bool write) const;
-  void load_credentials();
+  // A request to url with the API user's headers.
+  meterbridge::ApiRequest with_credentials(const char* method, const std::string& url);
+  // Sends request; a status outside 2xx and `handled` throws the ApiError at_errors.hpp makes
+  // of it. `name` is the call in messages ("POST /Companies/query"), `write` whether it changes
+  // something (a query is a POST that does not).
+  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request, const std::string& name,
+                                bool write, std::initializer_list<int32_t> handled = {});
 
   meterbridge::Host host_;
   ClientSettings settings_;

@@ -3,12 +3,13 @@
 // nothing of agreements or billing (cw_sink.hpp does).
 #pragma once
 
+#include <meterbridge/http.hpp>
 #include <meterbridge/plugin.hpp>
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace connectwise_manage {
@@ -44,15 +45,8 @@ class ApiError : public meterbridge::Error {
   std::string cw_message_;
 };
 
-// Percent-encodes everything but the RFC 3986 unreserved characters.
-std::string percent_encode(std::string_view value);
 // A string literal for a conditions expression: "value" with '"' and '\' escaped.
 std::string quote(std::string_view value);
-std::string base64(std::string_view data);
-// The path of a URL, without scheme, host and query.
-std::string url_path(std::string_view url);
-// The rel="next" URL of a Link header, if any.
-std::optional<std::string> next_link(std::string_view link_header);
 // "code: message (errors[].message; ...)" from a ConnectWise error body; empty when none.
 std::string cw_error_message(const std::string& body);
 // True when text is a non-empty run of decimal digits (a ConnectWise numeric id).
@@ -61,6 +55,9 @@ bool is_numeric_id(std::string_view text);
 class Client {
  public:
   Client(meterbridge::Host host, ClientSettings settings);
+  // api_'s error_detail holds this client: it stays where it was made.
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   // The codebase ("v4_6_release/"): the setting, else the host state cache, else discovered.
   const std::string& codebase();
@@ -82,17 +79,16 @@ class Client {
   const ClientSettings& settings() const { return settings_; }
 
  private:
-  meterbridge::HttpResponse send(const std::string& method, const std::string& url,
-                                 const std::string& body, bool retry_unsafe);
-  json parse(const meterbridge::HttpResponse& r, const std::string& what) const;
-  [[noreturn]] void fail(const meterbridge::HttpResponse& r, const std::string& what,
-                         bool write) const;
+  // Sends request with the credentials; `name` is the call in messages ("GET /finance/
+  // agreements": under apis/3.0, without the query, whose conditions can be long).
+  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request, const std::string& name,
+                                bool allow_404 = false);
   std::string redact(std::string text) const;
 
   meterbridge::Host host_;
   ClientSettings settings_;
-  std::string authorization_;  // "Basic ..." built on first use
-  std::string private_key_;    // kept only to scrub it from messages
+  meterbridge::ApiClient api_;  // service name, default headers, hints, error classes
+  std::string private_key_;     // kept only to scrub it from messages
   std::string codebase_;
 };
 

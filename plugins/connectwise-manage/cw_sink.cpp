@@ -181,12 +181,7 @@ std::string Sink::check_target(const std::string& company, const std::string& ta
   if (!is_numeric_id(target)) return named + " is not a ConnectWise agreement id (a number)";
   auto it = seen_.targets.find(target);
   if (it == seen_.targets.end()) {
-    json found;
-    try {
-      found = client_.get("/finance/agreements/" + target);
-    } catch (const ApiError& e) {
-      if (e.http_status() != 404) throw;
-    }
+    json found = client_.get_optional("/finance/agreements/" + target).value_or(json());
     it = seen_.targets.emplace(target, std::move(found)).first;
   }
   const json& a = it->second;

@@ -5,16 +5,15 @@
 // Neither is ever part of a log line or an error message.
 #include "sophos_client.hpp"
 
-#include <meterbridge/http_failure.hpp>
+#include <meterbridge/paging.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <string>
 #include <utility>
 
-using meterbridge::Error;
-using meterbridge::HttpRequest;
+using meterbridge::ApiRequest;
+using meterbridge::ApiResponse;
 using meterbridge::HttpResponse;
 
 namespace sophos_central {
@@ -56,46 +55,6 @@ std::optional<int64_t> integer_field(const json& object, const char* key) {
   return it->get<int64_t>();
 }
 
-// "errorCode/error (code): message" from an error body, as far as it has those fields.
-std::string error_detail(const std::string& body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return {};
-  std::string kind = string_field(j, "errorCode");
-  if (kind.empty()) kind = string_field(j, "error");
-  std::string code = string_field(j, "code");
-  std::string message = string_field(j, "message");
-  std::string out = kind;
-  if (!code.empty() && code != kind) out += out.empty() ? code : " (" + code + ")";
-  if (!message.empty()) out += out.empty() ? message : ": " + message;
-  return out;
-}
-
-std::string status_text(const HttpResponse& r) {
-  std::string detail = error_detail(r.body);
-  return "HTTP " + std::to_string(r.status) + (detail.empty() ? "" : ", " + detail);
-}
-
-// Turns a non-2xx answer of the API into the Error of its class (the SDK's one rule).
-[[noreturn]] void throw_for_status(const HttpResponse& r, const std::string& what) {
-  meterbridge::HttpCall call;
-  call.service = "Sophos Central";
-  call.what = what;
-  call.detail = error_detail(r.body);
-  call.auth_hint = "check that the API credentials are valid and have the Partner role";
-  call.config_hint = "check api_url and page_size";
-  throw meterbridge::http_failure(r, call);
-}
-
-json parse_body(const HttpResponse& r, const std::string& what) {
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) {
-    throw meterbridge::transient_error("Sophos Central answered " + what +
-                                       " with a body that is not JSON (HTTP " +
-                                       std::to_string(r.status) + ")");
-  }
-  return j;
-}
-
 const json& items_of(const json& body, const std::string& what) {
   static const json kNone = json::array();
   if (!body.is_object()) {
@@ -111,66 +70,80 @@ const json& items_of(const json& body, const std::string& what) {
   return *it;
 }
 
+// message with the first `from` replaced by `to`.
+std::string renamed(std::string message, const std::string& from, const std::string& to) {
+  const size_t at = message.find(from);
+  if (at != std::string::npos) message.replace(at, from.size(), to);
+  return message;
+}
+
 }  // namespace
 
-std::string percent_encode(std::string_view value) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
+std::string error_detail(const HttpResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return {};
+  std::string kind = string_field(j, "errorCode");
+  if (kind.empty()) kind = string_field(j, "error");
+  std::string code = string_field(j, "code");
+  std::string message = string_field(j, "message");
+  std::string out = kind;
+  if (!code.empty() && code != kind) out += out.empty() ? code : " (" + code + ")";
+  if (!message.empty()) out += out.empty() ? message : ": " + message;
   return out;
 }
 
-std::string url_path(std::string_view url) {
-  size_t start = url.find("://");
-  start = start == std::string_view::npos ? 0 : url.find('/', start + 3);
-  if (start == std::string_view::npos) return "/";
-  size_t end = url.find_first_of("?#", start);
-  return std::string(url.substr(start, end == std::string_view::npos ? end : end - start));
-}
-
 Client::Client(meterbridge::Host host, ClientSettings settings)
-    : host_(host), settings_(std::move(settings)) {
-  while (!settings_.api_url.empty() && settings_.api_url.back() == '/')
-    settings_.api_url.pop_back();
+    : host_(host), settings_(std::move(settings)), api_(host, "Sophos Central", settings_.api_url) {
+  api_.auth_hint = "check that the API credentials are valid and have the Partner role";
+  api_.config_hint = "check api_url and page_size";
+  api_.error_detail = error_detail;
+  api_.authorize = [this](meterbridge::HttpRequest& r) {
+    r.headers["Authorization"] = "Bearer " + access_token();
+  };
+  // A token may die before its time (revoked, or the clock is off): one new token, one resend.
+  api_.on_unauthorized = [this] {
+    host_.debug("Sophos Central refused the access token (HTTP 401); fetching a new one");
+    token_.clear();
+    token_refresh_at_ms_ = 0;
+    return true;
+  };
 }
 
 void Client::fetch_token() {
   host_.throw_if_cancelled();
-  const std::string what = "POST " + url_path(settings_.token_url);
-  HttpRequest request;
-  request.method = "POST";
-  request.url = settings_.token_url;
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                     {"Accept", "application/json"}};
-  request.body = "grant_type=client_credentials&client_id=" + percent_encode(settings_.client_id) +
-                 "&client_secret=" + percent_encode(host_.secret("client_secret")) + "&scope=token";
-  request.retry_unsafe = true;  // asking for a token twice is harmless
+  ApiRequest request = api_.at("POST", settings_.token_url);
+  request
+      .form_body({{"grant_type", "client_credentials"},
+                  {"client_id", settings_.client_id},
+                  {"client_secret", host_.secret("client_secret")},
+                  {"scope", "token"}})
+      .header("Accept", "application/json")
+      .retry_unsafe();  // asking for a token twice is harmless
   host_.debug("requesting a Sophos Central access token");
-  HttpResponse r = host_.http(request);
-  request.body.clear();
-
-  std::string detail = error_detail(r.body);
-  bool oauth_refusal = r.status == 400 && detail.rfind("oauth.", 0) == 0;
-  if (r.status == 401 || r.status == 403 || oauth_refusal) {
-    throw meterbridge::auth_error("Sophos Central refused the client credentials (" +
-                                  status_text(r) + "); check client_id and client_secret");
+  // Sent here rather than with api_.send: it carries no bearer token, and a 4xx of this POST is
+  // a setting to check (config), not one refused write.
+  ApiResponse r;
+  r.service = api_.service();
+  r.call = request.what();
+  try {
+    static_cast<HttpResponse&>(r) = host_.http(request.to_http());
+  } catch (const meterbridge::NoResponseError& e) {
+    throw meterbridge::NoResponseError(e.status(),
+                                       "Sophos Central did not answer " + r.call + ": " + e.what());
   }
-  if (r.status < 200 || r.status >= 300) throw_for_status(r, what);
-  json body = parse_body(r, what);
+
+  const std::string detail = error_detail(r);
+  const bool oauth_refusal = r.status == 400 && detail.rfind("oauth.", 0) == 0;
+  if (r.status == 401 || r.status == 403 || oauth_refusal) {
+    throw meterbridge::auth_error("Sophos Central refused the client credentials (HTTP " +
+                                  std::to_string(r.status) + (detail.empty() ? "" : ", " + detail) +
+                                  "); check client_id and client_secret");
+  }
+  if (r.status < 200 || r.status >= 300) throw api_.failure(r, false);
+  json body = r.json();
   std::string token = string_field(body, "access_token");
   if (token.empty()) {
-    throw meterbridge::transient_error("Sophos Central answered " + what +
+    throw meterbridge::transient_error("Sophos Central answered " + r.call +
                                        " without an access_token");
   }
   const int64_t expires_in_s = token_lifetime_s(body);
@@ -189,37 +162,26 @@ const std::string& Client::access_token() {
   return token_;
 }
 
-Client::Response Client::get(const std::string& url, bool partner_header, bool allow_404,
-                             const std::string& tenant_id) {
-  const std::string what = "GET " + url_path(url);
-  const std::string partner = partner_header ? partner_id() : std::string();
-  for (int attempt = 0;; ++attempt) {
-    host_.throw_if_cancelled();
-    HttpRequest request;
-    request.url = url;
-    request.headers = {{"Authorization", "Bearer " + access_token()},
-                       {"Accept", "application/json"}};
-    if (partner_header) request.headers["X-Partner-ID"] = partner;
-    if (!tenant_id.empty()) request.headers["X-Tenant-ID"] = tenant_id;
-    host_.trace(what);
-    HttpResponse r = host_.http(request);
-    if (r.status == 401 && attempt == 0) {
-      host_.debug("Sophos Central refused the access token for " + what +
-                  " (HTTP 401); fetching a new one");
-      token_.clear();
-      token_refresh_at_ms_ = 0;
-      continue;
-    }
-    if (r.status == 404 && allow_404) return {404, json()};
-    if (r.status < 200 || r.status >= 300) throw_for_status(r, what);
-    return {r.status, parse_body(r, what)};
+ApiResponse Client::send(const ApiRequest& request, std::initializer_list<int32_t> handled) {
+  // Sophos calls are named by their path only (README "Errors"): the page keys in the query are
+  // long and mean nothing to an operator. The SDK names path and query, so the name is swapped
+  // in whatever it reports.
+  const std::string full = request.what();
+  const std::string name = full.substr(0, full.find('?'));
+  try {
+    ApiResponse r = request.send(handled);
+    r.call = name;
+    return r;
+  } catch (const meterbridge::NoResponseError& e) {
+    throw meterbridge::NoResponseError(e.status(), renamed(e.what(), full, name));
+  } catch (const meterbridge::Error& e) {
+    throw meterbridge::Error(e.status(), renamed(e.what(), full, name));
   }
 }
 
 const std::string& Client::partner_id() {
   if (!partner_id_.empty()) return partner_id_;
-  const std::string url = settings_.api_url + "/whoami/v1";
-  json body = get(url, false, false).body;
+  json body = send(api_.get("whoami", "v1")).json();
   std::string id_type = string_field(body, "idType");
   if (id_type != "partner") {
     throw meterbridge::config_error(
@@ -235,16 +197,18 @@ const std::string& Client::partner_id() {
 }
 
 TenantPage Client::tenants_page(int64_t page) {
-  const std::string url = settings_.api_url + "/partner/v1/tenants?page=" + std::to_string(page) +
-                          "&pageSize=" + std::to_string(settings_.page_size) + "&pageTotal=true";
-  json body = get(url, true, false).body;
-  const std::string what = "GET " + url_path(url);
+  ApiResponse r = send(api_.get("partner", "v1", "tenants")
+                           .header("X-Partner-ID", partner_id())
+                           .query("page", page)
+                           .query("pageSize", settings_.page_size)
+                           .query("pageTotal", "true"));
+  json body = r.json();
   TenantPage out;
-  for (const json& item : items_of(body, what)) {
+  for (const json& item : items_of(body, r.call)) {
     Tenant t;
     t.id = string_field(item, "id");
     if (t.id.empty()) {
-      throw meterbridge::transient_error("Sophos Central answered " + what +
+      throw meterbridge::transient_error("Sophos Central answered " + r.call +
                                          " with a tenant without an id");
     }
     t.name = string_field(item, "name");
@@ -260,26 +224,29 @@ TenantPage Client::tenants_page(int64_t page) {
 }
 
 std::optional<Tenant> Client::tenant(const std::string& id) {
-  const std::string url = settings_.api_url + "/partner/v1/tenants/" + percent_encode(id);
-  Response r = get(url, true, true);
+  ApiResponse r =
+      send(api_.get("partner", "v1", "tenants", id).header("X-Partner-ID", partner_id()), {404});
   if (r.status == 404) return std::nullopt;
+  json body = r.json();
   Tenant t;
-  t.id = string_field(r.body, "id");
-  t.name = string_field(r.body, "name");
-  t.show_as = string_field(r.body, "showAs");
-  t.api_host = string_field(r.body, "apiHost");
+  t.id = string_field(body, "id");
+  t.name = string_field(body, "name");
+  t.show_as = string_field(body, "showAs");
+  t.api_host = string_field(body, "apiHost");
   if (t.id.empty() || t.api_host.empty()) {
-    throw meterbridge::transient_error("Sophos Central answered GET " + url_path(url) +
+    throw meterbridge::transient_error("Sophos Central answered " + r.call +
                                        " without the tenant's id or apiHost");
   }
   return t;
 }
 
 json Client::licenses(const Tenant& tenant) {
-  const std::string url = tenant.api_host + "/licenses/v1/licenses";
-  json body = get(url, false, false, tenant.id).body;
+  ApiResponse r = send(api_.at("GET", tenant.api_host)
+                           .raw_path("licenses/v1/licenses")
+                           .header("X-Tenant-ID", tenant.id));
+  json body = r.json();
   if (!body.is_object() || !body.contains("licenses") || !body["licenses"].is_array()) {
-    throw meterbridge::transient_error("Sophos Central answered GET " + url_path(url) +
+    throw meterbridge::transient_error("Sophos Central answered " + r.call +
                                        " without a 'licenses' array");
   }
   return body["licenses"];
@@ -287,50 +254,55 @@ json Client::licenses(const Tenant& tenant) {
 
 std::vector<Tenant> Client::tenants() {
   std::vector<Tenant> all;
-  for (int64_t page = 1; page <= kMaxPages; ++page) {
-    host_.throw_if_cancelled();
-    TenantPage p = tenants_page(page);
-    const size_t got = p.tenants.size();
-    for (Tenant& t : p.tenants) all.push_back(std::move(t));
-    bool more = p.total_pages ? page < *p.total_pages
+  meterbridge::paging::by_number(
+      host_, "Sophos Central tenants listing",
+      [&](int64_t page) {
+        TenantPage p = tenants_page(page);
+        const size_t got = p.tenants.size();
+        const bool more = p.total_pages
+                              ? page < *p.total_pages
                               : got >= static_cast<size_t>(settings_.page_size) && got > 0;
-    if (!more) return all;
-  }
-  throw meterbridge::transient_error("Sophos Central tenants listing did not end after " +
-                                     std::to_string(kMaxPages) + " pages");
+        json ids = json::array();  // what tells one page from the next
+        for (Tenant& t : p.tenants) {
+          ids.push_back(t.id);
+          all.push_back(std::move(t));
+        }
+        return meterbridge::paging::page(ids, more);
+      },
+      1, kMaxPages);
+  return all;
 }
 
 bool Client::usage(int year, int month, const std::function<void(const json& item)>& each) {
-  const std::string base = settings_.api_url + "/partner/v1/billing/usage/" + std::to_string(year) +
-                           "/" + std::to_string(month) +
-                           "?pageSize=" + std::to_string(settings_.page_size) + "&pageTotal=true";
-  const std::string what = "GET " + url_path(base);
-  std::set<std::string> keys_seen;
-  std::string url = base;
-  for (int64_t page = 1; page <= kMaxPages; ++page) {
-    host_.throw_if_cancelled();
-    Response r = get(url, true, true);
-    if (r.status == 404 && page > 1) {
-      throw meterbridge::transient_error("Sophos Central answered " + what + " page " +
-                                         std::to_string(page) +
-                                         " with HTTP 404; the month cannot be read whole");
-    }
-    if (r.status == 404) {
-      host_.info("Sophos Central has no billing usage for " + std::to_string(year) + "-" +
-                 (month < 10 ? "0" : "") + std::to_string(month));
-      return false;
-    }
-    for (const json& item : items_of(r.body, what)) each(item);
-    std::string next = r.body.contains("pages") ? string_field(r.body["pages"], "nextKey") : "";
-    if (next.empty()) return true;
-    if (!keys_seen.insert(next).second) {
-      throw meterbridge::transient_error("Sophos Central paging of " + what +
-                                         " repeats a page key; the month cannot be read whole");
-    }
-    url = base + "&pageFromKey=" + percent_encode(next);
-  }
-  throw meterbridge::transient_error("Sophos Central billing usage did not end after " +
-                                     std::to_string(kMaxPages) + " pages");
+  bool found = true;
+  int64_t page = 0;
+  meterbridge::paging::by_cursor(
+      host_, "Sophos Central billing usage", "",
+      [&](const std::string& key) -> std::string {
+        ++page;
+        ApiRequest request = api_.get("partner", "v1", "billing", "usage", year, month)
+                                 .header("X-Partner-ID", partner_id())
+                                 .query("pageSize", settings_.page_size)
+                                 .query("pageTotal", "true");
+        if (!key.empty()) request.query("pageFromKey", key);
+        ApiResponse r = send(request, {404});
+        if (r.status == 404 && page > 1) {
+          throw meterbridge::transient_error("Sophos Central answered " + r.call + " page " +
+                                             std::to_string(page) +
+                                             " with HTTP 404; the month cannot be read whole");
+        }
+        if (r.status == 404) {
+          host_.info("Sophos Central has no billing usage for " + std::to_string(year) + "-" +
+                     (month < 10 ? "0" : "") + std::to_string(month));
+          found = false;
+          return "";
+        }
+        json body = r.json();
+        for (const json& item : items_of(body, r.call)) each(item);
+        return body.contains("pages") ? string_field(body["pages"], "nextKey") : "";
+      },
+      kMaxPages);
+  return found;
 }
 
 }  // namespace sophos_central

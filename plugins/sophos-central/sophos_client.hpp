@@ -3,13 +3,14 @@
 // (sophos_usage.hpp maps items to them).
 #pragma once
 
+#include <meterbridge/http.hpp>
 #include <meterbridge/plugin.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace sophos_central {
@@ -47,14 +48,15 @@ struct TenantPage {
   std::optional<int64_t> total_items;  // pages.items
 };
 
-// Percent-encodes everything but the RFC 3986 unreserved characters.
-std::string percent_encode(std::string_view value);
-// The path of a URL, without scheme, host and query ("/partner/v1/tenants").
-std::string url_path(std::string_view url);
+// "errorCode/error (code): message" from a Sophos error body, as far as it has those fields.
+std::string error_detail(const meterbridge::HttpResponse& r);
 
 class Client {
  public:
   Client(meterbridge::Host host, ClientSettings settings);
+  // api_'s callbacks hold this client: it stays where it was made.
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   // The partner id from whoami (cached). MB_E_CONFIG when the credentials are not a partner's.
   const std::string& partner_id();
@@ -76,21 +78,16 @@ class Client {
   int64_t tokens_fetched() const { return tokens_fetched_; }
 
  private:
-  struct Response {
-    int32_t status = 0;
-    json body;  // parsed; null for a 404 the caller tolerates
-  };
-
   const std::string& access_token();
   void fetch_token();
-  // GET url with the bearer token (and X-Partner-ID when partner_header), re-authenticating once
-  // on 401. Classifies every non-2xx status as an Error, except 404 when allow_404.
-  // tenant_id, when set, goes in X-Tenant-ID (tenant-level calls on the regional host).
-  Response get(const std::string& url, bool partner_header, bool allow_404,
-               const std::string& tenant_id = "");
+  // Sends an API request (bearer token, one re-authentication after a 401) and names the call
+  // by its path alone in every message.
+  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request,
+                                std::initializer_list<int32_t> handled = {});
 
   meterbridge::Host host_;
   ClientSettings settings_;
+  meterbridge::ApiClient api_;
   std::string token_;
   int64_t token_refresh_at_ms_ = 0;  // refresh when now >= this
   std::string partner_id_;

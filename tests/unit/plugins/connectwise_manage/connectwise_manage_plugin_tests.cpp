@@ -339,3 +339,16 @@ TEST_CASE_METHOD(Fixture, "odd answers are a clear error or ignored, never undef
     CHECK(l["error"].get<std::string>().find("no active") != std::string::npos);
   }
 }
+
+TEST_CASE_METHOD(Fixture, "a next link to another host is refused, the credentials stay home") {
+  create();
+  emu.intercept = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (r.url.find("/company/companies?") == std::string::npos) return std::nullopt;
+    return respond(200, json::array({{{"id", 1}, {"name", "Alpha Ltd"}}}),
+                   {{"link", "<https://elsewhere.test/company/companies?page=2>; rel=\"next\""}});
+  };
+  Outcome o = plugin.invoke("discover");
+  CHECK(o.status == MB_E_TRANSIENT);
+  CHECK(o.message.find("another host (https://elsewhere.test") != std::string::npos);
+  for (const HttpRequest& r : host.requests) CHECK(r.url.rfind(kBase, 0) == 0);
+}

@@ -474,6 +474,14 @@ TEST_CASE("HTTP errors map to their classes") {
     CHECK(o.message.find("badRequest") != std::string::npos);
     CHECK(o.message.find("BAD_PAGE") != std::string::npos);
   }
+  SECTION("a token URL that is not there is a setting to fix, not a refused write") {
+    Fixture f;
+    f.emu.forced_once["/oauth2/token"] = respond(404, {{"error", "notFound"}});
+    Outcome o = f.collect("2025-11-01");
+    CHECK(o.status == MB_E_CONFIG);
+    CHECK(o.message.find("POST /id/api/v2/oauth2/token (HTTP 404, notFound)") != std::string::npos);
+    CHECK(o.message.find("check api_url") != std::string::npos);
+  }
   SECTION("a transport failure passes through") {
     Fixture f;
     f.host.http_handler = [](const HttpRequest&) -> HttpResponse {

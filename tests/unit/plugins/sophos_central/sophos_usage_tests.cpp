@@ -1,4 +1,4 @@
-// sophos-central: mapping of billing usage items to records, and the client's URL helpers.
+// sophos-central: mapping of billing usage items to records, and the client's error detail.
 #include <catch2/catch.hpp>
 
 #include "sophos_client.hpp"
@@ -85,13 +85,18 @@ TEST_CASE("usage mapper falls back to productCode and item names") {
   CHECK(item_sku({{"productCode", "X"}}) == "X");
 }
 
-TEST_CASE("percent encoding and url paths") {
-  CHECK(percent_encode("a b&c=d+e/~._-") == "a%20b%26c%3Dd%2Be%2F~._-");
-  CHECK(percent_encode("\xC3\xA9") == "%C3%A9");
-  CHECK(url_path("https://h.example/api/partner/v1/tenants?page=2&x=y") ==
-        "/api/partner/v1/tenants");
-  CHECK(url_path("https://h.example") == "/");
-  CHECK(url_path("http://h:8080/whoami/v1") == "/whoami/v1");
+TEST_CASE("the error detail names errorCode or error, code and message") {
+  auto detail = [](const char* body) {
+    meterbridge::HttpResponse r;
+    r.body = body;
+    return error_detail(r);
+  };
+  CHECK(detail(R"({"errorCode":"oauth.invalid_client_secret","message":"Unauthorized"})") ==
+        "oauth.invalid_client_secret: Unauthorized");
+  CHECK(detail(R"({"error":"badRequest","code":"BAD_PAGE","message":"pageSize"})") ==
+        "badRequest (BAD_PAGE): pageSize");
+  CHECK(detail(R"({"error":"notFound","code":"notFound"})") == "notFound");
+  CHECK(detail("<html>").empty());
 }
 
 TEST_CASE("a rejection quoting a long non-ASCII value stays UTF-8") {
