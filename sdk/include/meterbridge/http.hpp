@@ -37,6 +37,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -143,6 +144,18 @@ inline std::string default_error_detail(const HttpResponse& r) {
 
 class ApiClient;
 
+// What ApiClient::send throws for an answer it does not accept: the classified Error, plus the
+// HTTP status, for a caller that treats some statuses apart (a sink failing one line on a 4xx).
+class HttpError : public Error {
+ public:
+  HttpError(const Error& classified, int32_t http_status)
+      : Error(classified.status(), classified.what()), http_status_(http_status) {}
+  int32_t http_status() const noexcept { return http_status_; }
+
+ private:
+  int32_t http_status_;
+};
+
 // The answer to one ApiRequest: the HTTP response plus the call's name for messages.
 struct ApiResponse : HttpResponse {
   std::string service;  // "Acme"
@@ -167,6 +180,13 @@ class ApiRequest {
   ApiRequest(std::string method, std::string base_url, const ApiClient* client = nullptr)
       : method_(std::move(method)), url_(std::move(base_url)), client_(client) {
     while (!url_.empty() && url_.back() == '/') url_.pop_back();
+  }
+  // A request to exactly `url` (a next-page link the service handed out): kept as given, a
+  // trailing '/' included; query() still appends.
+  static ApiRequest exact(std::string method, std::string url, const ApiClient* client = nullptr) {
+    ApiRequest r(std::move(method), "", client);
+    r.url_ = std::move(url);
+    return r;
   }
 
   // Appends "/segment", percent-encoded: an id with '/' or '?' in it stays one segment.
@@ -244,7 +264,15 @@ class ApiRequest {
   // "GET /v1/clients?page=2": how messages name this call (no host, no secret).
   std::string what() const { return method_ + " " + url_target(url_) + query_text(true); }
   // A call that changes something: its 4xx is one refused request, not a wrong setting.
-  bool is_write() const { return method_ != "GET" && method_ != "HEAD" && method_ != "OPTIONS"; }
+  bool is_write() const {
+    return !read_ && method_ != "GET" && method_ != "HEAD" && method_ != "OPTIONS";
+  }
+  // Marks a POST that only reads (a query endpoint, a token request): a 4xx answer is then the
+  // settings' fault (config), as for a GET, not one refused write.
+  ApiRequest& as_read() {
+    read_ = true;
+    return *this;
+  }
   // The host's request (http.request.v1), without the client's default headers.
   HttpRequest to_http() const {
     HttpRequest r;
@@ -287,6 +315,7 @@ class ApiRequest {
   int64_t timeout_ms_ = 0;
   int32_t max_attempts_ = 0;
   bool retry_unsafe_ = false;
+  bool read_ = false;
   const ApiClient* client_;
 };
 
@@ -314,6 +343,9 @@ class ApiClient {
   // Called on a 401; return true to resend the request once (a token that expired early and
   // was renewed). A second 401 is an auth error.
   std::function<bool()> on_unauthorized;
+  // A vendor's own reading of a non-2xx answer, tried before the one rule (an API that answers
+  // 500 for a validation error, say): return an Error to throw, or nullopt for the rule.
+  std::function<std::optional<Error>(const ApiResponse&, const ApiRequest&)> classify;
 
   template <class... Segments>
   ApiRequest get(const Segments&... segments) const {
@@ -337,7 +369,7 @@ class ApiClient {
   }
   // A request to an absolute URL the service handed out (a next-page link), named like the rest.
   ApiRequest at(std::string method, std::string absolute_url) const {
-    return ApiRequest(std::move(method), std::move(absolute_url), this);
+    return ApiRequest::exact(std::move(method), std::move(absolute_url), this);
   }
 
   // Sends request. Returns a 2xx answer, or one whose status is in `handled`; throws the
@@ -361,7 +393,10 @@ class ApiClient {
       r.call = what;
       if (r.status == 401 && attempt == 0 && on_unauthorized && on_unauthorized()) continue;
       if ((r.status >= 200 && r.status < 300) || contains(handled, r.status)) return r;
-      throw failure(r, request.is_write());
+      if (classify) {
+        if (std::optional<Error> own = classify(r, request)) throw HttpError(*own, r.status);
+      }
+      throw HttpError(failure(r, request.is_write()), r.status);
     }
   }
 

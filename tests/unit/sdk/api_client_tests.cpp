@@ -186,3 +186,32 @@ TEST_CASE("api client: base64 and Basic credentials follow RFC 4648 and RFC 7617
   CHECK(base64_encode(std::string("\xff\xfe\x00", 3)) == "//4A");
   CHECK(meterbridge::basic_auth("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
 }
+
+TEST_CASE("api client: a read-only POST, a vendor classifier and the status in HttpError") {
+  Bed b;
+  b.reply(answer(404));
+  // A query endpoint answering 4xx points at wrong settings, like a GET.
+  CHECK(failure_of([&] { b.acme.post("v1", "query").as_read().send(); }).first == MB_E_CONFIG);
+  try {
+    b.acme.post("v1", "orders").send();
+    FAIL("no exception");
+  } catch (const meterbridge::HttpError& e) {
+    CHECK(e.http_status() == 404);
+    CHECK(e.status() == MB_E_INVALID_ARGUMENT);
+  }
+  b.acme.classify = [](const meterbridge::ApiResponse& r,
+                       const meterbridge::ApiRequest&) -> std::optional<Error> {
+    if (r.status == 500 && r.body.find("validation") != std::string::npos)
+      return Error(MB_E_INVALID_ARGUMENT, "Acme refused " + r.call + " as invalid");
+    return std::nullopt;
+  };
+  b.reply(answer(500, R"({"errors": ["validation failed"]})"));
+  auto [status, message] = failure_of([&] { b.acme.post("v1", "orders").send(); });
+  CHECK(status == MB_E_INVALID_ARGUMENT);
+  CHECK(message == "Acme refused POST /base/v1/orders as invalid");
+  b.reply(answer(500, R"({"errors": ["database down"]})"));
+  CHECK(failure_of([&] { b.acme.post("v1", "orders").send(); }).first == MB_E_TRANSIENT);
+  // A next-page link is used exactly as the service wrote it.
+  CHECK(b.acme.at("GET", "https://api.acme.test/v1/sites/").url() ==
+        "https://api.acme.test/v1/sites/");
+}
