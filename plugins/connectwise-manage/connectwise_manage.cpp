@@ -281,8 +281,8 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
     if (!r.contains("price") || !r["price"].is_number() || r["price"].get<double>() < 0)
       throw invalid("create_product needs a non-negative number 'price'");
     if (!body.contains("customerDescription")) body["customerDescription"] = body["description"];
-    return product_summary(write([&] { return client_.post("/procurement/catalog", body); }),
-                           "POST /procurement/catalog");
+    // A refusal (4xx) is MB_E_INVALID_ARGUMENT with ConnectWise's message.
+    return product_summary(client_.post("/procurement/catalog", body), "POST /procurement/catalog");
   }
 
   json edit_product(const json& r) {
@@ -295,20 +295,8 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
       if (key == "id" || key == "_info") throw invalid("field '" + key + "' cannot be edited");
       ops.push_back({{"op", "replace"}, {"path", key}, {"value", value}});
     }
-    return product_summary(write([&] { return client_.patch("/procurement/catalog/" + id, ops); }),
+    return product_summary(client_.patch("/procurement/catalog/" + id, ops),
                            "PATCH /procurement/catalog/" + id);
-  }
-
-  // Runs a write for an operator action: a refusal answers its ConnectWise message.
-  template <class F>
-  json write(F&& f) {
-    try {
-      return f();
-    } catch (const ApiError& e) {
-      if (!e.line_level()) throw;
-      throw invalid("ConnectWise refused it: HTTP " + std::to_string(e.http_status()) +
-                    (e.cw_message().empty() ? "" : ", " + e.cw_message()));
-    }
   }
 
   Client client_;

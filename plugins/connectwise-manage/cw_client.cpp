@@ -79,6 +79,19 @@ Client::Client(meterbridge::Host host, ClientSettings settings)
       "Companies inquire and Procurement > Product Catalog";
   api_.config_hint = "check site_url, codebase and the settings";
   api_.error_detail = [this](const HttpResponse& r) { return redact(cw_error_message(r.body)); };
+  api_.authorize = [this](meterbridge::HttpRequest& http) {
+    if (authorization_.empty()) {
+      private_key_ = host_.secret("private_key");
+      authorization_ =
+          meterbridge::basic_auth(settings_.company_id + "+" + settings_.public_key, private_key_);
+    }
+    http.headers["Authorization"] = authorization_;
+  };
+}
+
+bool refused_request(const meterbridge::HttpError& e) {
+  const int32_t s = e.http_status();
+  return s >= 400 && s < 500 && s != 401 && s != 403 && s != 429;
 }
 
 std::string Client::redact(std::string text) const {
@@ -88,25 +101,8 @@ std::string Client::redact(std::string text) const {
   return text;
 }
 
-ApiResponse Client::send(const ApiRequest& request, const std::string& name, bool allow_404) {
-  // Not ApiClient::send: the sink needs the HTTP status and ConnectWise's message of a refusal
-  // (ApiError), which the SDK's classified Error does not carry.
-  host_.throw_if_cancelled();
-  if (!api_.headers.count("Authorization")) {
-    private_key_ = host_.secret("private_key");
-    api_.headers["Authorization"] =
-        meterbridge::basic_auth(settings_.company_id + "+" + settings_.public_key, private_key_);
-  }
-  meterbridge::HttpRequest http = request.to_http();
-  http.headers.insert(api_.headers.begin(), api_.headers.end());  // the request's own win
-  host_.trace(name);
-  ApiResponse r;
-  static_cast<HttpResponse&>(r) = host_.http(http);
-  r.service = api_.service();
-  r.call = name;
-  if ((r.status >= 200 && r.status < 300) || (allow_404 && r.status == 404)) return r;
-  const meterbridge::Error e = api_.failure(r, request.is_write());
-  throw ApiError(e.status(), e.what(), r.status, api_.error_detail(r));
+ApiRequest Client::request(const char* method, const std::string& path) {
+  return ApiRequest(method, api_base(), &api_).raw_path(path);
 }
 
 const std::string& Client::codebase() {
@@ -116,10 +112,8 @@ const std::string& Client::codebase() {
     codebase_ = *cached;
     return codebase_;
   }
-  ApiRequest request("GET", settings_.site_url);
-  request.path("login").path("companyinfo").path(settings_.company_id);
-  const std::string what = request.what();
-  ApiResponse r = send(request, what, true);
+  ApiResponse r = api_.get("login", "companyinfo", settings_.company_id).send({404});
+  const std::string& what = r.call;
   if (r.status == 404) {
     throw meterbridge::config_error("ConnectWise does not know company '" + settings_.company_id +
                                     "' (" + what + " answered HTTP 404); check company_id");
@@ -144,13 +138,11 @@ std::string Client::api_base() {
 }
 
 json Client::get(const std::string& path, const std::string& query) {
-  ApiRequest request("GET", api_base());
-  request.raw_path(query.empty() ? path : path + "?" + query);
-  return send(request, "GET " + path).json();
+  return request("GET", query.empty() ? path : path + "?" + query).send().json();
 }
 
 std::optional<json> Client::get_optional(const std::string& path) {
-  ApiResponse r = send(ApiRequest("GET", api_base()).raw_path(path), "GET " + path, true);
+  ApiResponse r = request("GET", path).send({404});
   if (r.status == 404) return std::nullopt;
   return r.json();
 }
@@ -158,14 +150,14 @@ std::optional<json> Client::get_optional(const std::string& path) {
 std::vector<json> Client::list(const std::string& path, const std::string& conditions,
                                size_t max_items) {
   const std::string what = "GET " + path;
-  ApiRequest first("GET", api_base());
-  first.raw_path(path).query("page", 1).query("pageSize", settings_.page_size);
+  ApiRequest first = request("GET", path);
+  first.query("page", 1).query("pageSize", settings_.page_size);
   if (!conditions.empty()) first.query("conditions", conditions);
   std::vector<json> items;
   meterbridge::paging::by_next_url(
       host_, "ConnectWise listing " + what, first.url(),
       [&](const std::string& url) -> std::string {
-        ApiResponse r = send(api_.at("GET", url), what);
+        ApiResponse r = api_.at("GET", url).send();
         json body = r.json();
         if (!body.is_array()) {
           throw meterbridge::transient_error("ConnectWise answered " + what +
@@ -188,14 +180,12 @@ std::vector<json> Client::list(const std::string& path, const std::string& condi
 
 json Client::post(const std::string& path, const json& body) {
   // Not retried on 5xx: a POST may have been applied (the next read adopts it by its marker).
-  return send(ApiRequest("POST", api_base()).raw_path(path).json_body(body), "POST " + path).json();
+  return request("POST", path).json_body(body).send().json();
 }
 
 json Client::patch(const std::string& path, const json& operations) {
   // A replace of absolute values is idempotent: the host may retry it.
-  ApiRequest request("PATCH", api_base());
-  request.raw_path(path).json_body(operations).retry_unsafe();
-  return send(request, "PATCH " + path).json();
+  return request("PATCH", path).json_body(operations).retry_unsafe().send().json();
 }
 
 }  // namespace connectwise_manage

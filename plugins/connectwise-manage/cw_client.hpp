@@ -25,25 +25,10 @@ struct ClientSettings {
   int page_size = 1000;
 };
 
-// A non-2xx answer of the API, with its HTTP status and ConnectWise's own message.
-class ApiError : public meterbridge::Error {
- public:
-  ApiError(mb_status status, const std::string& message, int http_status, std::string cw_message)
-      : meterbridge::Error(status, message),
-        http_status_(http_status),
-        cw_message_(std::move(cw_message)) {}
-  int http_status() const noexcept { return http_status_; }
-  const std::string& cw_message() const noexcept { return cw_message_; }
-  // A refusal of this one request (validation, not found, conflict), not of the whole run.
-  bool line_level() const noexcept {
-    return http_status_ >= 400 && http_status_ < 500 && http_status_ != 401 &&
-           http_status_ != 403 && http_status_ != 429;
-  }
-
- private:
-  int http_status_;
-  std::string cw_message_;
-};
+// What a ConnectWise call throws for a non-2xx answer is a meterbridge::HttpError: its message
+// names the call and carries ConnectWise's own text (cw_error_message), http_status() tells a
+// refusal of that one request (refused_request) from a run-wide failure.
+bool refused_request(const meterbridge::HttpError& e);
 
 // A string literal for a conditions expression: "value" with '"' and '\' escaped.
 std::string quote(std::string_view value);
@@ -55,7 +40,7 @@ bool is_numeric_id(std::string_view text);
 class Client {
  public:
   Client(meterbridge::Host host, ClientSettings settings);
-  // api_'s error_detail holds this client: it stays where it was made.
+  // api_'s hooks hold this client: it stays where it was made.
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -72,23 +57,22 @@ class Client {
   // max_items > 0 stops after that many items.
   std::vector<json> list(const std::string& path, const std::string& conditions,
                          size_t max_items = 0);
-  // Writes. ApiError::line_level() tells a refusal of this request from a run-wide failure.
+  // Writes: a 4xx other than 401/403/429 is MB_E_INVALID_ARGUMENT (refused_request()).
   json post(const std::string& path, const json& body);
   json patch(const std::string& path, const json& operations);
 
   const ClientSettings& settings() const { return settings_; }
 
  private:
-  // Sends request with the credentials; `name` is the call in messages ("GET /finance/
-  // agreements": under apis/3.0, without the query, whose conditions can be long).
-  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request, const std::string& name,
-                                bool allow_404 = false);
+  // A request to path (under api_base, a query may follow '?') with the credentials.
+  meterbridge::ApiRequest request(const char* method, const std::string& path);
   std::string redact(std::string text) const;
 
   meterbridge::Host host_;
   ClientSettings settings_;
-  meterbridge::ApiClient api_;  // service name, default headers, hints, error classes
-  std::string private_key_;     // kept only to scrub it from messages
+  meterbridge::ApiClient api_;  // service name, credentials, hints, error classes
+  std::string private_key_;     // read on the first call; kept to scrub it from messages
+  std::string authorization_;
   std::string codebase_;
 };
 

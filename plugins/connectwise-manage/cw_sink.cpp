@@ -439,15 +439,12 @@ json Sink::apply(const json& lines) {
     try {
       out.push_back(apply_line(l, sent));
       wrote = wrote || sent;
-    } catch (const ApiError& e) {
+    } catch (const meterbridge::HttpError& e) {
+      // A refusal of this line's request fails the line only; else the run, unless written.
       wrote = wrote || sent;
-      if (!e.line_level() && !wrote) throw;
-      std::string message = e.line_level() && !e.cw_message().empty()
-                                ? "ConnectWise refused the line: HTTP " +
-                                      std::to_string(e.http_status()) + ", " + e.cw_message()
-                                : e.what();
-      host_.warn("line " + key.dump() + ": " + message);
-      out.push_back(meterbridge::sink_error_line(key, message, e.status()));
+      if (!refused_request(e) && !wrote) throw;
+      host_.warn("line " + key.dump() + ": " + e.what());
+      out.push_back(meterbridge::sink_error_line(key, e.what(), e.status()));
     } catch (const meterbridge::NoResponseError& e) {
       // A write this line sent got no answer: it may still land.
       wrote = wrote || sent;
