@@ -51,14 +51,23 @@ std::string error_text(const std::string& body) {
 }
 
 Client::Client(meterbridge::Host host, ClientSettings settings)
-    : host_(host), settings_(std::move(settings)) {
+    : host_(host), settings_(std::move(settings)), api_(host, "Autotask", settings_.global_url) {
   for (std::string* u : {&settings_.zone_url, &settings_.global_url}) {
     if (!u->empty() && u->back() != '/') *u += '/';
   }
   zone_ = settings_.zone_url;
+  api_.auth_hint = "check username ('" + settings_.username +
+                   "'), secret and integration_code (the API user's tracking identifier); a "
+                   "zone_url of another zone is refused too";
+  api_.forbidden_hint =
+      "the API user's security level does not allow it (contracts need a level that can see "
+      "and adjust them)";
+  api_.config_hint = "check zone_url and the settings";
+  api_.error_detail = [](const meterbridge::HttpResponse& r) { return error_text(r.body); };
+  api_.classify = classify;
 }
 
-ApiRequest Client::with_credentials(const char* method, const std::string& url) {
+ApiRequest Client::with_credentials(ApiRequest request) {
   {
     std::lock_guard lock(mutex_);
     if (secret_.empty()) {
@@ -66,7 +75,6 @@ ApiRequest Client::with_credentials(const char* method, const std::string& url) 
       secret_ = host_.secret("secret");
     }
   }
-  ApiRequest request(method, url);
   request.header("ApiIntegrationCode", integration_code_)
       .header("UserName", settings_.username)
       .header("Secret", secret_);
@@ -76,24 +84,8 @@ ApiRequest Client::with_credentials(const char* method, const std::string& url) 
   return request;
 }
 
-ApiResponse Client::send(const ApiRequest& request, const std::string& name, bool write,
-                         std::initializer_list<int32_t> handled) {
-  // Not ApiClient::send: Autotask's failures are classified by their message too (at_errors),
-  // and its queries are POSTs that change nothing.
-  host_.throw_if_cancelled();
-  meterbridge::HttpRequest http = request.to_http();
-  http.headers["Accept"] = "application/json";
-  host_.trace(name);
-  ++calls_;
-  ApiResponse r;
-  static_cast<meterbridge::HttpResponse&>(r) = host_.http(http);
-  r.service = "Autotask";
-  r.call = name;
-  if (r.status >= 200 && r.status < 300) return r;
-  for (int32_t s : handled) {
-    if (s == r.status) return r;
-  }
-  throw classify(r, {name, write, error_text(r.body), settings_.username});
+ApiRequest Client::request(const char* method, const std::string& path) {
+  return with_credentials(ApiRequest(method, api_base(), &api_).raw_path(path));
 }
 
 std::string Client::zone_url() {
@@ -107,11 +99,10 @@ std::string Client::zone_url() {
     return zone_ = *cached;
   }
   // Not thread limited and without credentials: the lookup only names the user.
-  ApiRequest request("GET", settings_.global_url);
-  request.raw_path("v1.0/zoneInformation").query("user", settings_.username);
+  ApiRequest request = api_.get("v1.0", "zoneInformation").query("user", settings_.username);
   const std::string full = request.what();
   const std::string what = full.substr(0, full.find('?'));  // the user is named apart
-  ApiResponse r = send(request, what, false, {400, 404});
+  ApiResponse r = request.send({400, 404});
   if (r.status == 404 || r.status == 400) {
     throw meterbridge::config_error("Autotask does not know the API user '" + settings_.username +
                                     "' (" + what + " answered HTTP " + std::to_string(r.status) +
@@ -130,11 +121,11 @@ std::string Client::zone_url() {
 }
 
 json Client::get(const std::string& path) {
-  return object_of(send(with_credentials("GET", api_base() + path), "GET " + path, false));
+  return object_of(request("GET", path).send());
 }
 
 std::optional<json> Client::get_optional(const std::string& path) {
-  ApiResponse r = send(with_credentials("GET", api_base() + path), "GET " + path, false, {404});
+  ApiResponse r = request("GET", path).send({404});
   if (r.status == 404) return std::nullopt;
   return object_of(r);
 }
@@ -148,17 +139,14 @@ std::vector<json> Client::query(const Query& q) {
   if (!q.include_fields.empty()) body["IncludeFields"] = std::move(fields);
   const std::string what = "POST /" + q.entity + "/query";
   std::vector<json> items;
-  int page = 0;
   // The credentials go with every page: by_next_url keeps them on the zone's host.
   meterbridge::paging::by_next_url(
       host_, "Autotask query " + what, api_base() + "/" + q.entity + "/query",
       [&](const std::string& url) -> std::string {
         // Every page is POSTed with the same body (some deployments refuse GET on the next
         // page), and may be retried by the host on a 5xx: a query changes nothing.
-        ApiRequest request = with_credentials("POST", url);
-        request.json_body(body).retry_unsafe();
-        ++page;
-        json answer = object_of(send(request, page > 1 ? what + " (next page)" : what, false));
+        json answer = object_of(
+            with_credentials(api_.at("POST", url)).json_body(body).as_read().retry_unsafe().send());
         if (!answer.contains("items") || !answer["items"].is_array()) {
           throw meterbridge::transient_error("Autotask answered " + what +
                                              " without an 'items' array");
@@ -179,15 +167,11 @@ std::vector<json> Client::query(const Query& q) {
 }
 
 json Client::post(const std::string& path, const json& body) {
-  ApiRequest request = with_credentials("POST", api_base() + path);
-  request.json_body(body);
-  return object_of(send(request, "POST " + path, true));
+  return object_of(request("POST", path).json_body(body).send());
 }
 
 json Client::patch(const std::string& path, const json& body) {
-  ApiRequest request = with_credentials("PATCH", api_base() + path);
-  request.json_body(body);
-  return object_of(send(request, "PATCH " + path, true));
+  return object_of(request("PATCH", path).json_body(body).send());
 }
 
 Threshold Client::threshold() {

@@ -3,16 +3,14 @@
 // Knows nothing of contracts or billing (at_sink.hpp does).
 //
 // Threads: every method may be called from several threads at once (the sink overlaps up to
-// three requests per endpoint, Autotask's thread limit); the credentials are read once, under a
-// lock, and the call counter is atomic.
+// three requests per endpoint, Autotask's thread limit); the credentials and the zone are read
+// once, under a lock, and the ApiClient is not changed once made.
 #pragma once
 
 #include <meterbridge/http.hpp>
 #include <meterbridge/plugin.hpp>
 
-#include <atomic>
 #include <cstdint>
-#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,24 +27,9 @@ struct ClientSettings {
   std::optional<int64_t> impersonation_resource_id;
 };
 
-// A non-2xx answer of the API with its HTTP status and Autotask's own message ("errors").
-class ApiError : public meterbridge::Error {
- public:
-  ApiError(mb_status status, const std::string& message, int http_status, bool may_have_landed)
-      : meterbridge::Error(status, message),
-        http_status_(http_status),
-        may_have_landed_(may_have_landed) {}
-  int http_status() const noexcept { return http_status_; }
-  // A refusal of this one request (validation), not of the whole run.
-  bool line_level() const noexcept { return status() == MB_E_INVALID_ARGUMENT; }
-  // A write answered with a server failure that does not say it was refused: it may have been
-  // applied, so a signed delta must not be sent again until the units confirm it.
-  bool may_have_landed() const noexcept { return may_have_landed_; }
-
- private:
-  int http_status_;
-  bool may_have_landed_;
-};
+// What a call throws for a non-2xx answer is a meterbridge::HttpError, classified by the SDK's
+// rule and Autotask's own reading of a 500 (at_errors.hpp): MB_E_INVALID_ARGUMENT is a refusal
+// of that one request, may_have_landed() tells a write that may have been applied.
 
 // The hourly request threshold (GET /ThresholdInformation).
 struct Threshold {
@@ -71,6 +54,9 @@ std::string error_text(const std::string& body);
 class Client {
  public:
   Client(meterbridge::Host host, ClientSettings settings);
+  // api_'s hooks hold this client: it stays where it was made.
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   // {zone}: the setting, else the host state cache, else GET zoneInformation (cached).
   std::string zone_url();
@@ -85,26 +71,21 @@ class Client {
   json patch(const std::string& path, const json& body);
   Threshold threshold();
 
-  // Calls made through this client (zone lookup included).
-  int64_t calls() const { return calls_.load(); }
   const ClientSettings& settings() const { return settings_; }
 
  private:
-  // A request to url with the API user's headers.
-  meterbridge::ApiRequest with_credentials(const char* method, const std::string& url);
-  // Sends request; a status outside 2xx and `handled` throws the ApiError at_errors.hpp makes
-  // of it. `name` is the call in messages ("POST /Companies/query"), `write` whether it changes
-  // something (a query is a POST that does not).
-  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request, const std::string& name,
-                                bool write, std::initializer_list<int32_t> handled = {});
+  // request with the API user's headers.
+  meterbridge::ApiRequest with_credentials(meterbridge::ApiRequest request);
+  // A request to path under api_base(), with the API user's headers.
+  meterbridge::ApiRequest request(const char* method, const std::string& path);
 
   meterbridge::Host host_;
   ClientSettings settings_;
-  std::mutex mutex_;  // guards the lazily read credentials and zone
+  meterbridge::ApiClient api_;  // base: global_url (the zone lookup); hints, error classes
+  std::mutex mutex_;            // guards the lazily read credentials and zone
   std::string secret_;
   std::string integration_code_;
   std::string zone_;
-  std::atomic<int64_t> calls_{0};
 };
 
 }  // namespace autotask

@@ -4,7 +4,7 @@
 // the line until the units confirm it) or from the limits (slow down). The message text can.
 #include "at_errors.hpp"
 
-#include <meterbridge/http_failure.hpp>
+#include "at_client.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -36,36 +36,27 @@ bool is_breakdown_message(const std::string& text) {
                                          "timed out", "try again", "unavailable"});
 }
 
-ApiError classify(const meterbridge::HttpResponse& r, const CallFacts& facts) {
-  meterbridge::HttpCall call;
-  call.service = "Autotask";
-  call.what = facts.what;
-  call.write = facts.write;
-  call.detail = facts.message;
-  call.auth_hint = "check username ('" + facts.username +
-                   "'), secret and integration_code (the API user's tracking identifier); a "
-                   "zone_url of another zone is refused too";
-  call.forbidden_hint =
-      "the API user's security level does not allow it (contracts need a level that can see "
-      "and adjust them)";
-  call.config_hint = "check zone_url and the settings";
-  meterbridge::HttpFailure f = meterbridge::classify_http_failure(r, call);
-  if (r.status >= 500 && is_limit_message(facts.message)) {
+std::optional<meterbridge::Error> classify(const meterbridge::ApiResponse& r,
+                                           const meterbridge::ApiRequest& request) {
+  const std::string message = error_text(r.body);
+  if (r.status >= 500 && is_limit_message(message)) {
     // Autotask's limits answer 500 as often as 429 (api-notes §2 "Errors").
-    return ApiError(MB_E_RATE_LIMITED,
-                    "Autotask is rate limiting " + facts.what + " (HTTP " +
-                        std::to_string(r.status) + ", " + facts.message +
-                        "); a later run will try again",
-                    r.status, false);
+    return meterbridge::Error(MB_E_RATE_LIMITED, "Autotask is rate limiting " + r.call + " (HTTP " +
+                                                     std::to_string(r.status) + ", " + message +
+                                                     "); a later run will try again");
   }
-  if (r.status == 500 && !is_breakdown_message(facts.message)) {
+  if (r.status == 500 && !is_breakdown_message(message)) {
     // A validation failure: the request was refused and nothing was applied.
-    const std::string m = "Autotask refused " + facts.what + " (HTTP 500, " + facts.message + ")";
-    return ApiError(facts.write ? MB_E_INVALID_ARGUMENT : MB_E_CONFIG,
-                    facts.write ? m : m + "; check the settings", r.status, false);
+    const std::string m = "Autotask refused " + r.call + " (HTTP 500, " + message + ")";
+    if (request.is_write()) return meterbridge::Error(MB_E_INVALID_ARGUMENT, m);
+    return meterbridge::config_error(m + "; check the settings");
   }
-  const bool may_have_landed = facts.write && r.status >= 500;
-  return ApiError(f.status, f.message, r.status, may_have_landed);
+  return std::nullopt;
+}
+
+bool may_have_landed(const meterbridge::HttpError& e) {
+  // Rate limits and validation refusals were classified otherwise: nothing was applied.
+  return e.http_status() >= 500 && e.status() == MB_E_TRANSIENT;
 }
 
 }  // namespace autotask

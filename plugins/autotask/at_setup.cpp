@@ -97,13 +97,8 @@ json Setup::service_item(int64_t id) {
 
 template <class F>
 json Setup::write(F&& f) {
-  json answer;
-  try {
-    answer = f();
-  } catch (const ApiError& e) {
-    if (!e.line_level()) throw;
-    throw invalid(e.what());
-  }
+  // A refusal (4xx, or a 500 with a validation message) is MB_E_INVALID_ARGUMENT already.
+  const json answer = f();
   if (!answer.contains("itemId") || !answer["itemId"].is_number_integer()) {
     throw meterbridge::transient_error("Autotask answered the write without an itemId");
   }

@@ -1,6 +1,7 @@
 // autotask: read and apply on Recurring Service contracts. See at_sink.hpp.
 #include "at_sink.hpp"
 
+#include "at_errors.hpp"
 #include "concurrent.hpp"
 
 #include <algorithm>
@@ -491,14 +492,14 @@ json Sink::apply_line(const Line& l, bool& run_wide, json& failure) {
   }
   try {
     client_.post("/ContractServiceAdjustments", body);
-  } catch (const ApiError& e) {
-    if (e.line_level()) {
+  } catch (const meterbridge::HttpError& e) {
+    if (e.status() == MB_E_INVALID_ARGUMENT) {
       if (!t.service) host_.state_put(claim, "");  // refused: nothing was created
       return meterbridge::sink_error_line(l.key, e.what(), e.status());
     }
     run_wide = true;
     failure = {{"message", e.what()}, {"status", e.status()}};
-    return meterbridge::sink_error_line(l.key, e.what(), e.status(), e.may_have_landed());
+    return meterbridge::sink_error_line(l.key, e.what(), e.status(), may_have_landed(e));
   } catch (const meterbridge::Error& e) {
     // No answer, or one that cannot be read (a 200 with a broken body): the adjustment was
     // sent and may have been applied. Cancelled before sending is certain, anything else is not.
