@@ -300,8 +300,10 @@ class ApiRequest {
   }
   std::string query_text(bool masked) const {
     std::string out;
+    // A link the service handed out (exact()) may carry a query already: append to it.
+    const bool has_query = url_.find('?') != std::string::npos;
     for (const Param& p : query_) {
-      out += out.empty() ? '?' : '&';
+      out += out.empty() && !has_query ? '?' : '&';
       out += percent_encode(p.name) + '=' + (masked && p.secret ? "***" : percent_encode(p.value));
     }
     return out;

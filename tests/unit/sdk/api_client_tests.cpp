@@ -215,3 +215,11 @@ TEST_CASE("api client: a read-only POST, a vendor classifier and the status in H
   CHECK(b.acme.at("GET", "https://api.acme.test/v1/sites/").url() ==
         "https://api.acme.test/v1/sites/");
 }
+
+TEST_CASE("api client: a query added to a link that has one already is appended with '&'") {
+  Bed b;
+  CHECK(b.acme.at("GET", "https://api.acme.test/v1/sites?page=2").query("max", 50).url() ==
+        "https://api.acme.test/v1/sites?page=2&max=50");
+  CHECK(b.acme.get("v1", "sites").query("max", 50).query("page", 1).url() ==
+        "https://api.acme.test/base/v1/sites?max=50&page=1");
+}
