@@ -24,6 +24,8 @@
 #pragma once
 
 #include <meterbridge/abi.h>
+#include <meterbridge/errors.hpp>
+#include <meterbridge/usage_writer.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -43,76 +45,6 @@
 namespace meterbridge {
 
 using json = nlohmann::json;
-
-// An error with an ABI status class. Throw it from plugin code; the barrier turns it into its
-// status and message. The message must not contain secrets.
-class Error : public std::runtime_error {
- public:
-  Error(mb_status status, const std::string& message)
-      : std::runtime_error(message), status_(status) {}
-  mb_status status() const noexcept { return status_; }
-
- private:
-  mb_status status_;
-};
-
-// Thrown by Host::http when no HTTP response arrived at all (timeout, refused or dropped
-// connection; status MB_E_TRANSIENT). For a write this means its outcome is unknown: the server
-// may have applied it. A sink answers such a line with sink_error_line(..., uncertain = true).
-class NoResponseError : public Error {
- public:
-  using Error::Error;
-};
-
-inline Error config_error(const std::string& m) {
-  return Error(MB_E_CONFIG, m);
-}
-inline Error auth_error(const std::string& m) {
-  return Error(MB_E_AUTH, m);
-}
-inline Error transient_error(const std::string& m) {
-  return Error(MB_E_TRANSIENT, m);
-}
-inline Error rate_limited_error(const std::string& m) {
-  return Error(MB_E_RATE_LIMITED, m);
-}
-inline Error not_found_error(const std::string& m) {
-  return Error(MB_E_NOT_FOUND, m);
-}
-inline Error unsupported_error(const std::string& m) {
-  return Error(MB_E_UNSUPPORTED, m);
-}
-inline Error internal_error(const std::string& m) {
-  return Error(MB_E_INTERNAL, m);
-}
-
-// Human name of a status, for messages ("config", "auth", ...).
-inline const char* status_name(mb_status s) noexcept {
-  switch (s) {
-    case MB_OK:
-      return "ok";
-    case MB_E_INVALID_ARGUMENT:
-      return "invalid-argument";
-    case MB_E_CONFIG:
-      return "config";
-    case MB_E_AUTH:
-      return "auth";
-    case MB_E_TRANSIENT:
-      return "transient";
-    case MB_E_RATE_LIMITED:
-      return "rate-limited";
-    case MB_E_NOT_FOUND:
-      return "not-found";
-    case MB_E_UNSUPPORTED:
-      return "unsupported";
-    case MB_E_INTERNAL:
-      return "internal";
-    case MB_E_CANCELLED:
-      return "cancelled";
-    default:
-      return "unknown";
-  }
-}
 
 inline mb_str to_mb_str(std::string_view s) noexcept {
   return mb_str{s.data(), s.size()};
@@ -335,85 +267,6 @@ class Plugin {
     (void)request;
     return std::nullopt;
   }
-};
-
-// Writes a usage.v1 answer record by record as JSON text, without a JSON tree: for sources that
-// report hundreds of thousands of records a day. Strings are UTF-8; quantities are finite and
-// non-negative (the host refuses the day otherwise).
-class UsageWriter {
- public:
-  void add(std::string_view customer_id, std::string_view customer_name, std::string_view sku,
-           std::string_view product_name, std::string_view metric, double quantity) {
-    text_ += count_ == 0 ? "\n" : ",\n";
-    text_ += "{\"customer_id\":";
-    append_string(customer_id);
-    text_ += ",\"customer_name\":";
-    append_string(customer_name);
-    text_ += ",\"sku\":";
-    append_string(sku);
-    text_ += ",\"product_name\":";
-    append_string(product_name);
-    text_ += ",\"metric\":";
-    append_string(metric);
-    text_ += ",\"quantity\":";
-    append_number(quantity);
-    text_ += '}';
-    ++count_;
-  }
-  // A rejection object ({"file", "line", "reason", ...}; sdk/PROTOCOL.md).
-  void reject(json rejection) { rejected_.push_back(std::move(rejection)); }
-  size_t records() const { return count_; }
-  size_t rejections() const { return rejected_.size(); }
-
-  // The whole usage.v1 document for `date`.
-  std::string finish(const std::string& date) {
-    std::string out;
-    out.reserve(text_.size() + 128);
-    out += "{\"schema\":\"usage.v1\",\"date\":";
-    out += json(date).dump();
-    out += ",\"records\":[";
-    out += text_;
-    out += "],\"rejected\":";
-    out += rejected_.dump();
-    out += '}';
-    text_.clear();
-    count_ = 0;
-    rejected_ = json::array();
-    return out;
-  }
-
- private:
-  void append_string(std::string_view v) {
-    text_ += '"';
-    size_t plain = 0;  // start of the run of characters that need no escape
-    for (size_t i = 0; i < v.size(); ++i) {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      text_.append(v.data() + plain, i - plain);
-      if (c == '"') {
-        text_ += "\\\"";
-      } else if (c == '\\') {
-        text_ += "\\\\";
-      } else {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-        text_ += buf;
-      }
-      plain = i + 1;
-    }
-    text_.append(v.data() + plain, v.size() - plain);
-    text_ += '"';
-  }
-  void append_number(double q) {
-    if (!std::isfinite(q)) throw internal_error("usage quantity is not a finite number");
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, q);  // shortest form that reads back exactly
-    text_.append(buf, r.ptr);
-  }
-
-  std::string text_;
-  size_t count_ = 0;
-  json rejected_ = json::array();
 };
 
 // What the host asks a source to collect (the collect request, PROTOCOL.md section 6).
