@@ -311,6 +311,20 @@ int map_suggest(CommandContext& context, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The source's own PSA link of a customer, as listed (null / "" when it gave none).
+json hint_json(const std::optional<store::PsaHint>& h) {
+  if (!h) return nullptr;
+  json j = {{"psa", h->psa}, {"company_id", h->company_id}};
+  if (!h->company_name.empty()) j["company_name"] = h->company_name;
+  return j;
+}
+
+std::string hint_text(const std::optional<store::PsaHint>& h) {
+  if (!h) return "";
+  return h->psa + "/" + h->company_id +
+         (h->company_name.empty() ? "" : " (" + h->company_name + ")");
+}
+
 int map_list(CommandContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options of `meterbridge map list`");
   options.add_options()("format",
@@ -319,7 +333,8 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
   ParsedOptions p = parse_options(args, options);
   if (p.help) {
     std::cout << "Usage: meterbridge map list [--format table|json]\n\nEvery vendor customer and "
-                 "product with its mapping, unmapped ones included.\n\n"
+                 "product with its mapping, unmapped ones included. A customer's PSA HINT is\n"
+                 "the source's own link of it to a PSA company (used by `map auto`).\n\n"
               << options;
     return kExitOk;
   }
@@ -330,10 +345,13 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
   std::map<std::string, store::ProductMapping> pmap;
   for (auto& m : s->mapping().product_mappings()) pmap[m.source + '\x1f' + m.sku] = m;
   json customers = json::array(), products = json::array();
-  TextTable ct({"SOURCE", "CUSTOMER", "NAME", "COMPANY", "HOW"});
+  TextTable ct({"SOURCE", "CUSTOMER", "NAME", "COMPANY", "HOW", "PSA HINT"});
   for (const auto& c : s->usage().customers()) {
     auto it = cmap.find(c.source + '\x1f' + c.id);
-    json row = {{"source", c.source}, {"customer_id", c.id}, {"name", c.name}};
+    json row = {{"source", c.source},
+                {"customer_id", c.id},
+                {"name", c.name},
+                {"psa_hint", hint_json(c.psa_hint)}};
     if (it != cmap.end()) {
       row["psa"] = it->second.psa;
       row["company"] = it->second.company_id;
@@ -343,7 +361,7 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
     }
     ct.add_row({c.source, c.id, c.name,
                 it == cmap.end() ? "(unmapped)" : it->second.psa + "/" + it->second.company_id,
-                it == cmap.end() ? "" : it->second.how});
+                it == cmap.end() ? "" : it->second.how, hint_text(c.psa_hint)});
     customers.push_back(std::move(row));
   }
   TextTable pt({"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED",
