@@ -2,6 +2,8 @@
 // customer to a PSA company, an Autotask-like ledger sink, `discover`, `map list`, `map auto`.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "../cli/run_process.hpp"
@@ -105,4 +107,77 @@ TEST_CASE("discover stores each customer's psa hint and map list shows it") {
   CHECK((*plain)["psa_hint"].is_null());
   ProcessResult table = s.run({"map", "list"});
   CHECK_THAT(table.out, Catch::Contains("autotask/100 (Acme Dental Group)"));
+}
+
+TEST_CASE("map auto links by psa hint first, then by name, and reports hints it cannot follow") {
+  HintScenario s("hint-auto");
+  // Company 400 exists at the first discover, then is deleted in the PSA.
+  s.companies.push_back({{"id", "400"}, {"name", "Gone Away Inc"}});
+  s.modules["bullphish"].push_back({{"id", "b-3"},
+                                    {"name", "Gone Away"},
+                                    {"seats", 1},
+                                    {"psa_hint", hint("400", "Gone Away Inc")}});
+  s.write_config();
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  s.companies.erase(s.companies.size() - 1);
+  s.write_config();
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+
+  json dry = s.run_json({"map", "auto", "--dry-run"});
+  for (const auto& row : dry) CHECK(row["result"] != "linked");
+  json rows = s.run_json({"map", "auto"});
+
+  // Linked by id although the names drifted apart ("ACME Dental (Main St)").
+  const json* by_id = find_row(rows, "rmm", "s-1");
+  REQUIRE(by_id);
+  CHECK((*by_id)["result"] == "linked");
+  CHECK((*by_id)["rule"] == "psa-id");
+  CHECK((*by_id)["company"] == "100");
+  CHECK((*by_id)["psa_hint"]["status"] == "used");
+  // No hint: the exact normalised name rule ("GmbH" ignored).
+  const json* by_name = find_row(rows, "rmm", "s-2");
+  REQUIRE(by_name);
+  CHECK((*by_name)["rule"] == "name");
+  CHECK((*by_name)["company"] == "200");
+  // No hint, no name match: not listed, left for map suggest.
+  CHECK(find_row(rows, "rmm", "s-3") == nullptr);
+  // An unknown id is reported with the customer, the id and the hinted name, and the name
+  // rule still links it ("Old Harbour" = "Old Harbour Ltd").
+  const json* stale = find_row(rows, "graphus", "g-2");
+  REQUIRE(stale);
+  CHECK((*stale)["psa_hint"]["status"] == "unknown-id");
+  CHECK_THAT((*stale)["note"].get<std::string>(),
+             Catch::Contains("autotask company 999 (Vanished Co)"));
+  CHECK((*stale)["rule"] == "name");
+  CHECK((*stale)["company"] == "300");
+  // A deleted company's id: reported, never linked, and no name matches either.
+  const json* gone = find_row(rows, "bullphish", "b-3");
+  REQUIRE(gone);
+  CHECK((*gone)["result"] == "not-linked");
+  CHECK((*gone)["psa_hint"]["status"] == "gone-id");
+  CHECK((*gone).value("company", "") == "");
+
+  json list = s.run_json({"map", "list"});
+  const json* b3 = find_row(list["customers"], "bullphish", "b-3");
+  REQUIRE(b3);
+  CHECK((*b3)["company"].is_null());
+}
+
+TEST_CASE("customers of three source instances all link to one PSA company") {
+  HintScenario s("hint-consolidated");
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  ProcessResult table = s.run({"map", "auto"});
+  INFO(table.out << table.err);
+  REQUIRE(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("psa-id"));
+  CHECK_THAT(table.out, Catch::Contains("linked by exact normalised name"));
+  CHECK_THAT(table.out, Catch::Contains("not followed"));
+  json list = s.run_json({"map", "list"});
+  std::set<std::string> on_acme;
+  for (const auto& c : list["customers"]) {
+    if (c["company"] == "100")
+      on_acme.insert(c["source"].get<std::string>() + "/" + c["customer_id"].get<std::string>());
+  }
+  // rmm and graphus by their hints, bullphish by name ("inc." and case ignored).
+  CHECK(on_acme == std::set<std::string>{"rmm/s-1", "graphus/g-1", "bullphish/b-1"});
 }
