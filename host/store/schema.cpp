@@ -130,8 +130,16 @@ ALTER TABLE vendor_customers ADD COLUMN psa_hint TEXT;
 ALTER TABLE psa_companies ADD COLUMN gone_since TEXT;
 )sql";
 
-constexpr std::array<const char*, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4};
+// The vendor customers `meterbridge insights` has seen, so that its next run can tell the new
+// ones; meta 'insights_last_run' holds when it last ran.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE insights_known (
+  source TEXT NOT NULL, customer_id TEXT NOT NULL,
+  PRIMARY KEY (source, customer_id)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5};
 
 }  // namespace
 
