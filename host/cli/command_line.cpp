@@ -10,6 +10,7 @@
 #include "cli/collect_command.hpp"
 #include "cli/duplicates_command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/insights_command.hpp"
 #include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
 #include "cli/sandbox_command.hpp"
@@ -57,7 +58,8 @@ void print_main_help(std::ostream& out) {
          "  send-now         sync at once, for every customer or one (--customer)\n"
          "  approve          release lines held for approval\n"
          "  resolve-duplicates  remove the extra PSA lines a lost answer left (see sync)\n"
-         "  journal          what was written, when, by which run, from which usage\n\n"
+         "  journal          what was written, when, by which run, from which usage\n"
+         "  insights         what to act on (unmapped usage, new customers, held lines, ...)\n\n"
       << global_options_description()
       << "\nExit codes: 0 ok, 1 failure, 2 usage or config error.\n"
          "Run `meterbridge COMMAND --help` for a command's options.\n";
@@ -177,6 +179,7 @@ int run_command_line(int argc, const char* const* argv) {
     if (command == "plan") return run_plan_command(context);
     if (command == "report") return run_report_command(context);
     if (command == "journal") return run_journal_command(context);
+    if (command == "insights") return run_insights_command(context);
     if (command == "sync") return run_sync_command(context);
     if (command == "send-now") return run_send_now_command(context);
     if (command == "approve") return run_approve_command(context);

@@ -10,6 +10,7 @@
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/map_auto_command.hpp"
 #include "cli/text_table.hpp"
 #include "engine/quantity_method.hpp"
 #include "mapping/name_match.hpp"
@@ -182,72 +183,6 @@ int map_sync(CommandContext& context, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int map_auto(CommandContext& context, const std::vector<std::string>& args) {
-  po::options_description options("Options of `meterbridge map auto`");
-  options.add_options()("dry-run", "show what would be linked, link nothing")(
-      "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
-      "table or json");
-  ParsedOptions p = parse_options(args, options);
-  if (p.help) {
-    std::cout
-        << "Usage: meterbridge map auto [--dry-run] [--format table|json]\n\n"
-           "Links unmapped vendor customers to the PSA company whose normalised name is\n"
-           "exactly the same (case, punctuation, accents and legal suffixes such as Inc,\n"
-           "LLC, Ltd, GmbH, S.r.l., AG ignored). A name matching several companies is left\n"
-           "for a person. Fuzzy matches are only suggested: see `meterbridge map suggest`.\n\n"
-        << options;
-    return kExitOk;
-  }
-  const std::string format = format_value(p, {"table", "json"});
-  auto s = open_store(context);
-  std::map<std::string, std::vector<store::PsaCompany>> by_name;
-  for (auto& c : s->mapping().psa_companies()) {
-    by_name[mapping::normalize_company_name(c.name)].push_back(c);
-  }
-  std::set<std::string> mapped;
-  for (const auto& m : s->mapping().customer_mappings())
-    mapped.insert(m.source + '\x1f' + m.customer_id);
-  json out = json::array();
-  TextTable t({"SOURCE", "CUSTOMER", "NAME", "RESULT", "COMPANY", "COMPANY NAME"});
-  int64_t linked = 0;
-  store::Transaction tx(s->db());
-  for (const auto& c : s->usage().customers()) {
-    if (mapped.count(c.source + '\x1f' + c.id)) continue;
-    auto it = by_name.find(mapping::normalize_company_name(c.name));
-    if (it == by_name.end()) continue;
-    json row = {{"source", c.source}, {"customer_id", c.id}, {"customer_name", c.name}};
-    if (it->second.size() > 1) {
-      row["result"] = "ambiguous";
-      row["companies"] = json::array();
-      for (const auto& x : it->second) row["companies"].push_back(x.psa + "/" + x.id);
-      t.add_row({c.source, c.id, c.name, "ambiguous",
-                 std::to_string(it->second.size()) + " companies", ""});
-    } else {
-      const auto& company = it->second.front();
-      if (!p.vm.count("dry-run")) {
-        s->mapping().map_customer({c.source, c.id, company.psa, company.id, "auto", ""});
-      }
-      ++linked;
-      row["result"] = p.vm.count("dry-run") ? "would-link" : "linked";
-      row["psa"] = company.psa;
-      row["company"] = company.id;
-      row["company_name"] = company.name;
-      t.add_row(
-          {c.source, c.id, c.name, row["result"], company.psa + "/" + company.id, company.name});
-    }
-    out.push_back(std::move(row));
-  }
-  tx.commit();
-  if (format == "json") {
-    std::cout << out.dump(2) << '\n';
-  } else {
-    t.print(std::cout);
-    std::cout << linked << (p.vm.count("dry-run") ? " would be linked" : " linked")
-              << " by exact normalised name\n";
-  }
-  return kExitOk;
-}
-
 int map_suggest(CommandContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options of `meterbridge map suggest`");
   options.add_options()("min-score", po::value<double>()->default_value(0.6)->value_name("S"),
@@ -311,6 +246,20 @@ int map_suggest(CommandContext& context, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The source's own PSA link of a customer, as listed (null / "" when it gave none).
+json hint_json(const std::optional<store::PsaHint>& h) {
+  if (!h) return nullptr;
+  json j = {{"psa", h->psa}, {"company_id", h->company_id}};
+  if (!h->company_name.empty()) j["company_name"] = h->company_name;
+  return j;
+}
+
+std::string hint_text(const std::optional<store::PsaHint>& h) {
+  if (!h) return "";
+  return h->psa + "/" + h->company_id +
+         (h->company_name.empty() ? "" : " (" + h->company_name + ")");
+}
+
 int map_list(CommandContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options of `meterbridge map list`");
   options.add_options()("format",
@@ -319,7 +268,8 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
   ParsedOptions p = parse_options(args, options);
   if (p.help) {
     std::cout << "Usage: meterbridge map list [--format table|json]\n\nEvery vendor customer and "
-                 "product with its mapping, unmapped ones included.\n\n"
+                 "product with its mapping, unmapped ones included. A customer's PSA HINT is\n"
+                 "the source's own link of it to a PSA company (used by `map auto`).\n\n"
               << options;
     return kExitOk;
   }
@@ -330,10 +280,13 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
   std::map<std::string, store::ProductMapping> pmap;
   for (auto& m : s->mapping().product_mappings()) pmap[m.source + '\x1f' + m.sku] = m;
   json customers = json::array(), products = json::array();
-  TextTable ct({"SOURCE", "CUSTOMER", "NAME", "COMPANY", "HOW"});
+  TextTable ct({"SOURCE", "CUSTOMER", "NAME", "COMPANY", "HOW", "PSA HINT"});
   for (const auto& c : s->usage().customers()) {
     auto it = cmap.find(c.source + '\x1f' + c.id);
-    json row = {{"source", c.source}, {"customer_id", c.id}, {"name", c.name}};
+    json row = {{"source", c.source},
+                {"customer_id", c.id},
+                {"name", c.name},
+                {"psa_hint", hint_json(c.psa_hint)}};
     if (it != cmap.end()) {
       row["psa"] = it->second.psa;
       row["company"] = it->second.company_id;
@@ -343,7 +296,7 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
     }
     ct.add_row({c.source, c.id, c.name,
                 it == cmap.end() ? "(unmapped)" : it->second.psa + "/" + it->second.company_id,
-                it == cmap.end() ? "" : it->second.how});
+                it == cmap.end() ? "" : it->second.how, hint_text(c.psa_hint)});
     customers.push_back(std::move(row));
   }
   TextTable pt({"SOURCE", "SKU", "NAME", "LINE", "METRIC", "METHOD", "TRACKING", "INCLUDED",
@@ -386,7 +339,8 @@ int map_list(CommandContext& context, const std::vector<std::string>& args) {
 void print_map_help(std::ostream& out) {
   out << "Usage: meterbridge map SUBCOMMAND\n\n"
          "  map list                                  customers and products with their mappings\n"
-         "  map auto [--dry-run]                      link exact normalised name matches\n"
+         "  map auto [--dry-run]                      link by the sources' psa hints, then exact "
+         "names\n"
          "  map suggest [--min-score S] [--limit N]   fuzzy candidates for a person to confirm\n"
          "  map customer SOURCE CUSTOMER_ID COMPANY_ID   map a vendor customer (or --remove)\n"
          "  map product SOURCE SKU LINE_ID [options]     map a product to a PSA line (or "
@@ -408,7 +362,7 @@ int run_map_command(CommandContext& context) {
     if (sub == "customer") return map_customer(context, rest);
     if (sub == "product") return map_product(context, rest);
     if (sub == "sync") return map_sync(context, rest);
-    if (sub == "auto") return map_auto(context, rest);
+    if (sub == "auto") return run_map_auto(context, rest);
     if (sub == "suggest") return map_suggest(context, rest);
     if (sub == "list") return map_list(context, rest);
     usage_error("unknown subcommand 'map " + sub + "' (see `meterbridge map --help`)");

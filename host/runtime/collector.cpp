@@ -18,6 +18,101 @@ json parse_answer(const CallResult& r, const std::string& what) {
   }
 }
 
+// A customer's optional psa_hint (PROTOCOL.md section 6, catalog.v1). A malformed hint fails the
+// discover, like any malformed catalog; a PSA this host does not know is dropped with a warning,
+// so a source may name PSAs a later host supports.
+std::optional<store::PsaHint> read_psa_hint(const InstanceConfig& inst, const json& c,
+                                            const std::string& customer_id) {
+  if (!c.contains("psa_hint") || c["psa_hint"].is_null()) return std::nullopt;
+  const json& h = c["psa_hint"];
+  const std::string where = "customer '" + customer_id + "': psa_hint ";
+  if (!h.is_object()) throw std::runtime_error(where + "is not an object");
+  if (!h.contains("psa") || !h["psa"].is_string()) {
+    throw std::runtime_error(where + "has no string \"psa\"");
+  }
+  store::PsaHint hint;
+  hint.psa = h["psa"].get<std::string>();
+  // Vendors keep PSA ids as numbers (Datto RMM's autotaskCompanyId); the contract says string.
+  const json id = h.value("company_id", json());
+  if (id.is_number_integer()) {
+    hint.company_id = std::to_string(id.get<int64_t>());
+  } else if (id.is_string() && !id.get<std::string>().empty()) {
+    hint.company_id = id.get<std::string>();
+  } else {
+    throw std::runtime_error(where + "has no non-empty \"company_id\"");
+  }
+  const json name = h.value("company_name", json());
+  if (!name.is_null() && !name.is_string()) {
+    throw std::runtime_error(where + "\"company_name\" is not a string");
+  }
+  if (name.is_string()) hint.company_name = name.get<std::string>();
+  if (hint.psa != "autotask" && hint.psa != "connectwise") {
+    spdlog::warn(
+        "{}: customer '{}': psa_hint names PSA '{}' (known: autotask, connectwise): "
+        "ignored",
+        inst.name, customer_id, hint.psa);
+    return std::nullopt;
+  }
+  return hint;
+}
+
+void store_source_catalog(const InstanceConfig& inst, const json& answer,
+                          store::BillingStore& store, engine::Day today, DiscoverResult& d) {
+  std::vector<store::VendorCustomer> customers;
+  std::vector<store::VendorProduct> products;
+  for (const auto& c : answer.value("customers", json::array())) {
+    std::string id = c.at("id").get<std::string>();
+    auto hint = read_psa_hint(inst, c, id);
+    customers.push_back({inst.name, id, c.value("name", ""), std::move(hint)});
+  }
+  for (const auto& p : answer.value("products", json::array())) {
+    products.push_back({inst.name, p.at("sku").get<std::string>(), p.value("name", "")});
+  }
+  store.usage().upsert_customers(inst.name, today, customers, true);
+  store.usage().upsert_products(inst.name, products);
+  d.customers = static_cast<int64_t>(customers.size());
+  d.products = static_cast<int64_t>(products.size());
+}
+
+void store_sink_catalog(const InstanceConfig& inst, const json& answer, store::BillingStore& store,
+                        DiscoverResult& d) {
+  std::vector<store::PsaCompany> companies;
+  std::vector<store::PsaLine> lines;
+  for (const auto& c : answer.value("companies", json::array())) {
+    companies.push_back(
+        {inst.name, c.at("id").get<std::string>(), c.value("name", ""), "discovered"});
+  }
+  for (const auto& l : answer.value("lines", json::array())) {
+    std::optional<double> price;
+    if (l.contains("unit_price") && l["unit_price"].is_number()) {
+      price = l["unit_price"].get<double>();
+    }
+    lines.push_back(
+        {inst.name, l.at("id").get<std::string>(), l.value("name", ""), price, "discovered"});
+  }
+  store.mapping().upsert_psa_companies(companies);
+  // The catalog lists active companies only: one it no longer lists was deleted or deactivated.
+  store.mapping().mark_gone_companies(inst.name, companies);
+  store.mapping().upsert_psa_lines(lines);
+  // The sync refuses a fraction to a sink that only takes signed whole-unit deltas.
+  const std::string model = answer.value("quantity_model", "absolute");
+  if (model != "absolute" && model != "delta") {
+    throw std::runtime_error("discover answered quantity_model '" + model +
+                             "' (expected absolute or delta)");
+  }
+  store.mapping().set_setting("quantity_model/" + inst.name, model);
+  // Which PSA the sink writes to, so `map auto` can follow psa_hints of that PSA: the catalog's
+  // "psa", else known from the plugin id.
+  std::string psa = answer.value("psa", psa_kind_of_plugin(inst.plugin));
+  if (!psa.empty() && psa != "autotask" && psa != "connectwise") {
+    throw std::runtime_error("discover answered psa '" + psa +
+                             "' (expected autotask or connectwise)");
+  }
+  store.mapping().set_setting("psa_kind/" + inst.name, psa);
+  d.customers = static_cast<int64_t>(companies.size());
+  d.products = static_cast<int64_t>(lines.size());
+}
+
 }  // namespace
 
 std::vector<const InstanceConfig*> enabled_instances(const PluginHost& host, const Config& config,
@@ -134,44 +229,9 @@ std::vector<DiscoverResult> discover_catalogs(PluginHost& host, const Config& co
         json answer = parse_answer(r, "discover");
         store::Transaction t(store.db());
         if (kind == MB_KIND_SOURCE) {
-          std::vector<store::VendorCustomer> customers;
-          std::vector<store::VendorProduct> products;
-          for (const auto& c : answer.value("customers", json::array())) {
-            customers.push_back({inst->name, c.at("id").get<std::string>(), c.value("name", "")});
-          }
-          for (const auto& p : answer.value("products", json::array())) {
-            products.push_back({inst->name, p.at("sku").get<std::string>(), p.value("name", "")});
-          }
-          store.usage().upsert_customers(inst->name, today, customers);
-          store.usage().upsert_products(inst->name, products);
-          d.customers = static_cast<int64_t>(customers.size());
-          d.products = static_cast<int64_t>(products.size());
+          store_source_catalog(*inst, answer, store, today, d);
         } else {
-          std::vector<store::PsaCompany> companies;
-          std::vector<store::PsaLine> lines;
-          for (const auto& c : answer.value("companies", json::array())) {
-            companies.push_back(
-                {inst->name, c.at("id").get<std::string>(), c.value("name", ""), "discovered"});
-          }
-          for (const auto& l : answer.value("lines", json::array())) {
-            std::optional<double> price;
-            if (l.contains("unit_price") && l["unit_price"].is_number()) {
-              price = l["unit_price"].get<double>();
-            }
-            lines.push_back({inst->name, l.at("id").get<std::string>(), l.value("name", ""), price,
-                             "discovered"});
-          }
-          store.mapping().upsert_psa_companies(companies);
-          store.mapping().upsert_psa_lines(lines);
-          // The sync refuses a fraction to a sink that only takes signed whole-unit deltas.
-          const std::string model = answer.value("quantity_model", "absolute");
-          if (model != "absolute" && model != "delta") {
-            throw std::runtime_error("discover answered quantity_model '" + model +
-                                     "' (expected absolute or delta)");
-          }
-          store.mapping().set_setting("quantity_model/" + inst->name, model);
-          d.customers = static_cast<int64_t>(companies.size());
-          d.products = static_cast<int64_t>(lines.size());
+          store_sink_catalog(*inst, answer, store, d);
         }
         t.commit();
         d.ok = true;
@@ -184,6 +244,12 @@ std::vector<DiscoverResult> discover_catalogs(PluginHost& host, const Config& co
     }
   }
   return out;
+}
+
+std::string psa_kind_of_plugin(const std::string& plugin) {
+  if (plugin == "autotask") return "autotask";
+  if (plugin == "connectwise-manage") return "connectwise";
+  return "";
 }
 
 }  // namespace meterbridge::host

@@ -45,6 +45,10 @@ struct DiscoverResult {
 std::vector<DiscoverResult> discover_catalogs(PluginHost& host, const Config& config,
                                               store::BillingStore& store, engine::Day today);
 
+// The PSA a sink plugin writes to, by its plugin id: "autotask", "connectwise", or "" when the
+// id is not one this host knows (such a sink names its PSA in its catalog's "psa").
+std::string psa_kind_of_plugin(const std::string& plugin);
+
 // The enabled instances of a kind (MB_KIND_SOURCE or MB_KIND_SINK), or an InstanceError naming
 // an unknown or disabled one among `wanted`.
 std::vector<const InstanceConfig*> enabled_instances(const PluginHost& host, const Config& config,

@@ -1,5 +1,7 @@
 #include "store/mapping_store.hpp"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "store/clock.hpp"
@@ -9,9 +11,33 @@ namespace meterbridge::host::store {
 void MappingStore::upsert_psa_companies(const std::vector<PsaCompany>& companies) {
   Statement s = db_.prepare(
       "INSERT INTO psa_companies (psa, company_id, name, origin) VALUES (?, ?, ?, ?) "
-      "ON CONFLICT (psa, company_id) DO UPDATE SET name = excluded.name, origin = excluded.origin");
+      "ON CONFLICT (psa, company_id) DO UPDATE SET name = excluded.name, origin = excluded.origin, "
+      "gone_since = NULL");
   for (const auto& c : companies)
     s.bind(1, c.psa).bind(2, c.id).bind(3, c.name).bind(4, c.origin).run();
+}
+
+int64_t MappingStore::mark_gone_companies(const std::string& psa,
+                                          const std::vector<PsaCompany>& listed) {
+  std::set<std::string> ids;
+  for (const auto& c : listed) ids.insert(c.id);
+  std::vector<std::string> gone;
+  {
+    Statement q = db_.prepare(
+        "SELECT company_id FROM psa_companies WHERE psa = ? AND origin = 'discovered' AND "
+        "gone_since IS NULL");
+    q.bind(1, psa);
+    while (q.step()) {
+      if (!ids.count(q.text(0))) gone.push_back(q.text(0));
+    }
+  }
+  Statement u =
+      db_.prepare("UPDATE psa_companies SET gone_since = ? WHERE psa = ? AND company_id = ?");
+  const std::string now = utc_now_iso();
+  for (const auto& id : gone) {
+    u.bind(1, now).bind(2, psa).bind(3, id).run();
+  }
+  return static_cast<int64_t>(gone.size());
 }
 
 void MappingStore::upsert_psa_lines(const std::vector<PsaLine>& lines) {
@@ -26,9 +52,10 @@ void MappingStore::upsert_psa_lines(const std::vector<PsaLine>& lines) {
 
 std::vector<PsaCompany> MappingStore::psa_companies() {
   Statement s = db_.prepare(
-      "SELECT psa, company_id, name, origin FROM psa_companies ORDER BY psa, name, company_id");
+      "SELECT psa, company_id, name, origin, gone_since FROM psa_companies "
+      "ORDER BY psa, name, company_id");
   std::vector<PsaCompany> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3)});
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.optional_text(4)});
   return out;
 }
 

@@ -17,6 +17,8 @@ struct PsaCompany {
   std::string id;
   std::string name;
   std::string origin;  // "discovered" or "manual"
+  // When the sink's latest discover no longer listed it (deleted or inactive in the PSA).
+  std::optional<std::string> gone_since{};
 };
 
 struct PsaLine {
@@ -70,7 +72,11 @@ class MappingStore {
  public:
   explicit MappingStore(Database& db) : db_(db) {}
 
+  // Adds or renames companies; a company listed again is no longer gone.
   void upsert_psa_companies(const std::vector<PsaCompany>& companies);
+  // After a sink's discover: its discovered companies missing from `listed` are marked gone
+  // (kept, since mappings and the journal refer to them). Returns how many became gone.
+  int64_t mark_gone_companies(const std::string& psa, const std::vector<PsaCompany>& listed);
   void upsert_psa_lines(const std::vector<PsaLine>& lines);
   std::vector<PsaCompany> psa_companies();
   std::vector<PsaLine> psa_lines();

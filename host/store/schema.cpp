@@ -2,6 +2,7 @@
 // PRAGMA user_version. A migration is never edited once released; a change is a new one.
 #include "store/schema.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -119,7 +120,26 @@ CREATE TABLE psa_targets (
   PRIMARY KEY (psa, company_id)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// A source's own link of a customer to a PSA company (catalog.v1 `psa_hint`, as JSON
+// {"psa", "company_id", "company_name"?}; NULL: none), replaced by every discover of the source.
+// gone_since: when a sink's discover last left a discovered company out (deleted or made
+// inactive in the PSA); NULL while the latest discover lists it. A hint to such a company is
+// reported, never linked.
+constexpr const char* kMigration4 = R"sql(
+ALTER TABLE vendor_customers ADD COLUMN psa_hint TEXT;
+ALTER TABLE psa_companies ADD COLUMN gone_since TEXT;
+)sql";
+
+// The vendor customers `meterbridge insights` has seen, so that its next run can tell the new
+// ones; meta 'insights_last_run' holds when it last ran.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE insights_known (
+  source TEXT NOT NULL, customer_id TEXT NOT NULL,
+  PRIMARY KEY (source, customer_id)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5};
 
 }  // namespace
 
@@ -128,6 +148,10 @@ int32_t schema_version() {
 }
 
 void migrate(Database& db) {
+  migrate(db, schema_version());
+}
+
+void migrate(Database& db, int32_t up_to) {
   auto read_version = [&] {
     Statement s = db.prepare("PRAGMA user_version");
     s.step();
@@ -139,7 +163,7 @@ void migrate(Database& db) {
                      std::to_string(current) + ", newer than this meterbridge knows (" +
                      std::to_string(schema_version()) + "): upgrade meterbridge");
   }
-  for (int32_t v = current; v < schema_version(); ++v) {
+  for (int32_t v = current; v < std::min(up_to, schema_version()); ++v) {
     // Each migration and its version bump commit together: a crash leaves the old version.
     Transaction t(db);
     db.exec(kMigrations[static_cast<size_t>(v)]);

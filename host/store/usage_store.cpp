@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "store/clock.hpp"
 
 namespace meterbridge::host::store {
@@ -23,6 +25,24 @@ struct Tails {
 };
 
 namespace {
+
+std::string hint_to_json(const PsaHint& h) {
+  nlohmann::json j = {{"psa", h.psa}, {"company_id", h.company_id}};
+  if (!h.company_name.empty()) j["company_name"] = h.company_name;
+  return j.dump();
+}
+
+// A hint the store cannot read (hand-edited) is treated as none rather than failing listings.
+std::optional<PsaHint> hint_from_json(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.value("psa", nlohmann::json()).is_string() ||
+      !j.value("company_id", nlohmann::json()).is_string()) {
+    return std::nullopt;
+  }
+  return PsaHint{j["psa"].get<std::string>(), j["company_id"].get<std::string>(),
+                 j.value("company_name", "")};
+}
 
 bool same_quantity(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(a));
@@ -136,16 +156,25 @@ class RunEditor {
 }  // namespace
 
 void UsageStore::upsert_customers(const std::string& source, Day day,
-                                  const std::vector<VendorCustomer>& customers) {
+                                  const std::vector<VendorCustomer>& customers, bool set_hints) {
   Statement s = db_.prepare(
-      "INSERT INTO vendor_customers (source, customer_id, name, first_seen_day, last_seen_day) "
-      "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (source, customer_id) DO UPDATE SET "
-      "name = CASE WHEN excluded.last_seen_day >= last_seen_day AND excluded.name <> '' "
-      "THEN excluded.name ELSE name END, "
-      "first_seen_day = min(first_seen_day, excluded.first_seen_day), "
-      "last_seen_day = max(last_seen_day, excluded.last_seen_day)");
+      std::string("INSERT INTO vendor_customers (source, customer_id, name, first_seen_day, "
+                  "last_seen_day, psa_hint) VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (source, "
+                  "customer_id) DO UPDATE SET "
+                  "name = CASE WHEN excluded.last_seen_day >= last_seen_day AND excluded.name <> "
+                  "'' THEN excluded.name ELSE name END, "
+                  "first_seen_day = min(first_seen_day, excluded.first_seen_day), "
+                  "last_seen_day = max(last_seen_day, excluded.last_seen_day)") +
+      (set_hints ? ", psa_hint = excluded.psa_hint" : ""));
   for (const auto& c : customers) {
-    s.bind(1, source).bind(2, c.id).bind(3, c.name.empty() ? c.id : c.name).bind(4, day).run();
+    std::optional<std::string> hint;
+    if (set_hints && c.psa_hint) hint = hint_to_json(*c.psa_hint);
+    s.bind(1, source)
+        .bind(2, c.id)
+        .bind(3, c.name.empty() ? c.id : c.name)
+        .bind(4, day)
+        .bind(5, hint)
+        .run();
   }
 }
 
@@ -467,11 +496,13 @@ std::optional<double> UsageStore::value_on(const std::string& source, const Seri
 
 std::vector<VendorCustomer> UsageStore::customers(const std::string& source) {
   Statement s = db_.prepare(
-      "SELECT source, customer_id, name FROM vendor_customers WHERE ?1 = '' OR source = ?1 "
-      "ORDER BY source, name, customer_id");
+      "SELECT source, customer_id, name, psa_hint FROM vendor_customers "
+      "WHERE ?1 = '' OR source = ?1 ORDER BY source, name, customer_id");
   s.bind(1, source);
   std::vector<VendorCustomer> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), hint_from_json(s.optional_text(3))});
+  }
   return out;
 }
 

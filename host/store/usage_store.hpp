@@ -74,10 +74,20 @@ struct SeriesUsage {
   std::vector<UsageRun> runs;  // sorted by first_day, clipped to nothing: whole runs
 };
 
+// The source's own link of a customer to a PSA company (catalog.v1 `psa_hint`): Datto RMM sites
+// carry an Autotask company id, say.
+struct PsaHint {
+  std::string psa;  // "autotask" or "connectwise"
+  std::string company_id;
+  std::string company_name;  // "" when the source did not say
+  bool operator==(const PsaHint&) const = default;
+};
+
 struct VendorCustomer {
   std::string source;
   std::string id;
   std::string name;
+  std::optional<PsaHint> psa_hint{};
 };
 struct VendorProduct {
   std::string source;
@@ -91,8 +101,10 @@ class UsageStore {
   ~UsageStore();
 
   // Adds or renames customers and products (names: the latest seen). Call inside a transaction.
+  // set_hints: the customers come from the source's catalog, so their psa_hint (or its absence)
+  // replaces the stored one; usage records say nothing of hints and leave them as they are.
   void upsert_customers(const std::string& source, Day day,
-                        const std::vector<VendorCustomer>& customers);
+                        const std::vector<VendorCustomer>& customers, bool set_hints = false);
   void upsert_products(const std::string& source, const std::vector<VendorProduct>& products);
 
   // Replaces the source's snapshot of `day` with `records` (one per series; the caller merged

@@ -7,6 +7,7 @@
 #include <meterbridge/plugin.hpp>
 
 #include "file_drop_format.hpp"
+#include "kaseya_modules.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -364,7 +365,14 @@ const char* const kSchema = R"schema({
     "folder": {"type": "string", "minLength": 1,
                "description": "Absolute path of the directory holding the usage exports (*.csv, *.json)"},
     "recursive": {"type": "boolean", "default": false,
-                  "description": "Also read files in sub-directories"}
+                  "description": "Also read files in sub-directories"},
+    "module": {"type": "string",
+               "enum": ["bullphish-id", "compliance-manager", "cyber-hawk", "dark-web-id",
+                        "datto-edr", "datto-file-protection", "datto-networking",
+                        "datto-saas-defense", "graphus", "network-detective-pro", "passly",
+                        "rocketcyber", "spanning-o365", "spanning-google", "traverse", "uniview",
+                        "vsa-10", "vulscan", "workplace"],
+               "description": "The Kaseya module the exports come from: its billing types are the only SKUs accepted and give product names and metrics"}
   }
 })schema";
 
@@ -376,6 +384,7 @@ class FileDropSource : public meterbridge::SourcePlugin {
     validate_settings(settings);
     folder_ = settings.at("folder").get<std::string>();
     recursive_ = settings.value("recursive", false);
+    if (settings.contains("module")) module_ = find_module(settings["module"].get<std::string>());
   }
 
   static void validate_settings(const json& settings) {
@@ -388,6 +397,13 @@ class FileDropSource : public meterbridge::SourcePlugin {
     }
     if (settings.contains("recursive") && !settings["recursive"].is_boolean())
       throw meterbridge::config_error("setting 'recursive' must be true or false");
+    if (settings.contains("module") &&
+        (!settings["module"].is_string() || !find_module(settings["module"].get<std::string>()))) {
+      throw meterbridge::config_error(
+          "setting 'module' names no Kaseya module file-drop knows, "
+          "found " +
+          settings["module"].dump());
+    }
   }
 
   // Exports are dated: a past day is answered from its own files.
@@ -592,11 +608,7 @@ class FileDropSource : public meterbridge::SourcePlugin {
       read_file(f.path, buffer_, entry.size, entry.mtime_ns);
     }
     FileScan sink(file, entry, day, catalog);
-    if (f.json) {
-      scan_json(buffer_, sink);
-    } else {
-      scan_csv(buffer_, sink);
-    }
+    scan_text(f.json, sink);
     if (buffer_.capacity() > (64u << 20)) {
       std::string().swap(buffer_);  // do not keep a huge buffer between calls
     }
@@ -660,11 +672,7 @@ class FileDropSource : public meterbridge::SourcePlugin {
       grab.file = file;
       grab.lines = &lines;
       grab.found = &found;
-      if (files[file].json) {
-        scan_json(buffer_, grab);
-      } else {
-        scan_csv(buffer_, grab);
-      }
+      scan_text(files[file].json, grab);
     }
     for (const auto& c : candidates) {
       auto a = found.find({c.first_file, c.first_line});
@@ -686,9 +694,20 @@ class FileDropSource : public meterbridge::SourcePlugin {
     }
   }
 
+  // Scans buffer_ into sink, through the module's checks when one is set.
+  void scan_text(bool is_json, Sink& sink) {
+    if (module_ == nullptr) {
+      is_json ? scan_json(buffer_, sink) : scan_csv(buffer_, sink);
+      return;
+    }
+    ModuleRows rows(*module_, sink);
+    is_json ? scan_json(buffer_, rows, true) : scan_csv(buffer_, rows, true);
+  }
+
   meterbridge::Host host_;
   std::string folder_;
   bool recursive_ = false;
+  const KaseyaModule* module_ = nullptr;  // the `module` setting, if any
   std::map<std::string, IndexEntry> index_;
   std::string buffer_;
   uint64_t read_size_ = 0;     // of the file in buffer_

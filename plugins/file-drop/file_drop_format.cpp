@@ -57,7 +57,9 @@ struct RawRow {
 };
 
 // Validates the row and reports it as a Row or a Rejection whose reason starts with prefix.
-void finish_row(Sink& sink, uint32_t line, std::string_view prefix, RawRow& raw) {
+// module_layout: an empty metric is left for the module's type to fill.
+void finish_row(Sink& sink, uint32_t line, std::string_view prefix, RawRow& raw,
+                bool module_layout) {
   for (auto& t : raw.text) t = trim(t);
   std::string reason;
   Date date = 0;
@@ -72,6 +74,8 @@ void finish_row(Sink& sink, uint32_t line, std::string_view prefix, RawRow& raw)
   for (size_t k : {kCustomerId, kCustomerName, kSku, kProductName, kMetric}) {
     if (!raw.problem[k].empty()) {
       add_problem(reason, raw.problem[k]);
+    } else if (k == kMetric && module_layout && raw.text[k].empty()) {
+      continue;
     } else if (k != kCustomerName && k != kProductName && raw.text[k].empty()) {
       add_problem(reason, std::string(kColumns[k]) + " is empty");
     } else if (k == kMetric && !valid_metric(raw.text[k])) {
@@ -215,6 +219,17 @@ bool header_ok(const CsvReader::Record& r) {
   return true;
 }
 
+constexpr std::array<std::string_view, 5> kModuleColumns = {"date", "customer_id", "customer_name",
+                                                            "type", "quantity"};
+
+bool module_header_ok(const CsvReader::Record& r) {
+  if (r.error != nullptr || r.count != kModuleColumns.size()) return false;
+  for (size_t i = 0; i < kModuleColumns.size(); ++i) {
+    if (trim(r.field[i]) != kModuleColumns[i]) return false;
+  }
+  return true;
+}
+
 // A rejection of a record whose fields cannot be trusted: only the date (first column) is kept.
 void reject_record(Sink& sink, const CsvReader::Record& r, std::string reason) {
   Rejection rej;
@@ -309,11 +324,13 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-void scan_csv(std::string_view text, Sink& sink) {
+void scan_csv(std::string_view text, Sink& sink, bool module_layout) {
   if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
   CsvReader reader(text);
   CsvReader::Record rec;
-  const std::string expected = "expected the header '" + std::string(kCsvHeader) + "'";
+  const std::string expected =
+      "expected the header '" + std::string(kCsvHeader) + "'" +
+      (module_layout ? " or '" + std::string(kModuleCsvHeader) + "'" : std::string());
   if (!reader.next(rec)) {
     Rejection r;
     r.line = 1;
@@ -321,13 +338,15 @@ void scan_csv(std::string_view text, Sink& sink) {
     sink.reject(r);
     return;
   }
-  if (!header_ok(rec)) {
+  const bool short_rows = module_layout && module_header_ok(rec);
+  if (!short_rows && !header_ok(rec)) {
     Rejection r;
     r.line = 1;
     r.reason = "wrong header: " + expected + ", found " + quoted(rec.raw);
     sink.reject(r);
     return;
   }
+  const size_t columns = short_rows ? kModuleColumns.size() : kColumns.size();
   RawRow raw;
   while (reader.next(rec)) {
     if (rec.blank) continue;
@@ -335,21 +354,26 @@ void scan_csv(std::string_view text, Sink& sink) {
       reject_record(sink, rec, rec.error);
       continue;
     }
-    if (rec.count != kColumns.size()) {
-      reject_record(sink, rec,
-                    "expected " + std::to_string(kColumns.size()) + " fields, found " +
-                        std::to_string(rec.count));
+    if (rec.count != columns) {
+      reject_record(
+          sink, rec,
+          "expected " + std::to_string(columns) + " fields, found " + std::to_string(rec.count));
       continue;
     }
-    for (size_t k = 0; k < 6; ++k) raw.text[k] = rec.field[k];
+    if (short_rows) {  // date, customer_id, customer_name, type -> sku; no product or metric
+      for (size_t k = 0; k < 4; ++k) raw.text[k] = rec.field[k];
+      raw.text[kProductName] = raw.text[kMetric] = {};
+    } else {
+      for (size_t k = 0; k < 6; ++k) raw.text[k] = rec.field[k];
+    }
     for (auto& p : raw.problem) p.clear();
     raw.quantity = 0;
-    parse_quantity(rec.field[kQuantity], raw.quantity, raw.problem[kQuantity]);
-    finish_row(sink, rec.line, {}, raw);
+    parse_quantity(rec.field[columns - 1], raw.quantity, raw.problem[kQuantity]);
+    finish_row(sink, rec.line, {}, raw, module_layout);
   }
 }
 
-void scan_json(std::string_view text, Sink& sink) {
+void scan_json(std::string_view text, Sink& sink, bool module_layout) {
   using nlohmann::json;
   json doc;
   try {
@@ -395,6 +419,8 @@ void scan_json(std::string_view text, Sink& sink) {
     for (size_t k = 0; k < 6; ++k) {
       raw.text[k] = {};
       auto it = rec.find(kColumns[k]);
+      if (module_layout && k == kSku && it == rec.end()) it = rec.find("type");
+      if (module_layout && (k == kProductName || k == kMetric) && it == rec.end()) continue;
       if (it == rec.end()) {
         raw.problem[k] = "missing field '" + std::string(kColumns[k]) + "'";
       } else if (!it->is_string()) {
@@ -429,7 +455,7 @@ void scan_json(std::string_view text, Sink& sink) {
     } else {
       qp = "quantity must be a JSON number, found " + std::string(q->type_name());
     }
-    finish_row(sink, index, prefix, raw);
+    finish_row(sink, index, prefix, raw, module_layout);
   }
 }
 

@@ -15,6 +15,10 @@ namespace file_drop {
 inline constexpr std::string_view kCsvHeader =
     "date,customer_id,customer_name,sku,product_name,metric,quantity";
 
+// The short CSV header accepted with the `module` setting: the module's billing types give the
+// product name and metric, so the export names only the type (its "sku").
+inline constexpr std::string_view kModuleCsvHeader = "date,customer_id,customer_name,type,quantity";
+
 // A calendar date packed as YYYYMMDD (e.g. 20260131); 0 means "no date".
 using Date = uint32_t;
 
@@ -55,10 +59,13 @@ class Sink {
 
 // CSV with the header kCsvHeader: UTF-8 BOM, CRLF and RFC 4180 quoting accepted; blank lines
 // skipped. A wrong header rejects the whole file (line 1) and nothing else is reported.
-void scan_csv(std::string_view text, Sink& sink);
+// module_layout (the `module` setting is set): kModuleCsvHeader is accepted too, and a row may
+// leave product_name and metric empty (the module's type completes them; see ModuleRows).
+void scan_csv(std::string_view text, Sink& sink, bool module_layout = false);
 
 // JSON: an array of record objects or {"records": [...]}. Invalid JSON rejects the whole file at
 // the parser's line. Rejections use the 1-based record index as line and say "record N".
-void scan_json(std::string_view text, Sink& sink);
+// module_layout: "type" may stand for "sku", and product_name and metric may be left out.
+void scan_json(std::string_view text, Sink& sink, bool module_layout = false);
 
 }  // namespace file_drop

@@ -32,7 +32,12 @@ class DemoSource : public meterbridge::SourcePlugin {
 
   json discover() override {
     json customers = json::array();
-    for (const auto& c : customers_) customers.push_back({{"id", c["id"]}, {"name", c["name"]}});
+    for (const auto& c : customers_) {
+      json customer = {{"id", c["id"]}, {"name", c["name"]}};
+      // The vendor's own link to a PSA company, when the settings give one (catalog.v1).
+      if (c.contains("psa_hint")) customer["psa_hint"] = c["psa_hint"];
+      customers.push_back(std::move(customer));
+    }
     return {{"customers", customers}, {"products", {{{"sku", sku_}, {"name", "Demo seats"}}}}};
   }
 
@@ -65,6 +70,11 @@ MB_PLUGIN(DemoSource, "Demo source: a fixed seat count per customer, from settin
     "customers": {"type": "array", "minItems": 1, "items": {
       "type": "object", "required": ["id", "name", "seats"], "additionalProperties": false,
       "properties": {"id": {"type": "string", "minLength": 1}, "name": {"type": "string"},
-                     "seats": {"type": "number"}}}}
+                     "seats": {"type": "number"},
+                     "psa_hint": {"type": "object", "required": ["psa", "company_id"],
+                       "additionalProperties": false,
+                       "properties": {"psa": {"type": "string", "enum": ["autotask", "connectwise"]},
+                                      "company_id": {"type": "string", "minLength": 1},
+                                      "company_name": {"type": "string"}}}}}}
   }
 })")

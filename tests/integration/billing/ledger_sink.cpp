@@ -8,7 +8,7 @@
 // It keeps what the host sent that tests check: each line's "target" by company ("targets")
 // and each apply call's "writes_left". setup_ops "connectwise" or "autotask" answers the psa
 // setup operations under that PSA's names (and the other's are unsupported); "adopt": true
-// offers the adopt operation (recorded in "adopted").
+// offers the adopt operation (recorded in "adopted"); setup_ops also names the PSA in discover.
 #include <meterbridge/plugin.hpp>
 
 #include <csignal>
@@ -49,9 +49,13 @@ class LedgerSink : public meterbridge::SinkPlugin {
   }
 
   json discover() override {
-    return {{"companies", settings_.value("companies", json::array())},
-            {"lines", settings_.value("lines", json::array())},
-            {"quantity_model", delta_ ? "delta" : "absolute"}};
+    json answer = {{"companies", settings_.value("companies", json::array())},
+                   {"lines", settings_.value("lines", json::array())},
+                   {"quantity_model", delta_ ? "delta" : "absolute"}};
+    // The PSA it stands in for (psa-catalog.v1 "psa"), so map auto follows psa_hints to it.
+    const std::string setup = settings_.value("setup_ops", "");
+    if (!setup.empty()) answer["psa"] = setup;
+    return answer;
   }
 
   json read(const json& lines) override {
