@@ -9,6 +9,9 @@ namespace datto_rmm {
 namespace {
 
 constexpr int64_t kStepMs = 100;  // how often a wait looks at the clock and at cancellation
+// Datto counts a request when it arrives, a little after we sent it: a request leaves our window
+// this much later than it would by our clock alone, so that it has surely left Datto's.
+constexpr int64_t kMarginMs = 500;
 
 }  // namespace
 
@@ -32,7 +35,7 @@ int64_t Pacer::now() {
 }
 
 void Pacer::expire(int64_t t) {
-  while (!sent_.empty() && sent_.front() + window_ms_ <= t) sent_.pop_front();
+  while (!sent_.empty() && sent_.front() + window_ms_ + kMarginMs <= t) sent_.pop_front();
 }
 
 void Pacer::before_request() {
@@ -47,7 +50,7 @@ void Pacer::before_request() {
     const int64_t started_at = t;
     while (static_cast<int64_t>(sent_.size()) >= ceiling()) {
       host_.throw_if_cancelled();
-      const int64_t due = sent_.front() + window_ms_ - t;
+      const int64_t due = sent_.front() + window_ms_ + kMarginMs - t;
       std::this_thread::sleep_for(std::chrono::milliseconds(std::clamp<int64_t>(due, 1, kStepMs)));
       const int64_t slept = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - started)
