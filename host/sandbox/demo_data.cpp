@@ -263,6 +263,15 @@ json connectwise_seed() {
 
 }  // namespace
 
+const std::vector<DemoCustomer>& demo_customers() {
+  static const std::vector<DemoCustomer> customers = [] {
+    std::vector<DemoCustomer> out;
+    for (const Customer& c : kCustomers) out.push_back({c.tenant, c.company});
+    return out;
+  }();
+  return customers;
+}
+
 DemoData make_demo_data(engine::YearMonth month) {
   DemoData d;
   d.sophos_seed = sophos_seed(month);

@@ -26,6 +26,15 @@ struct DemoData {
   std::vector<DemoProduct> products;
 };
 
+// The demo's end customers: the vendor's name and the PSA company it is billed to ("" = none).
+// The first 31 differ only by what name normalisation absorbs, the next 9 need a confirmed
+// suggestion, the last 6 have no company. Both sandbox scenarios use them.
+struct DemoCustomer {
+  const char* vendor_name;
+  const char* psa_name;
+};
+const std::vector<DemoCustomer>& demo_customers();
+
 // Usage for `month` and the month before it, so that the demo bills the running month.
 DemoData make_demo_data(engine::YearMonth month);
 

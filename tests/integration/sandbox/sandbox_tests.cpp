@@ -130,3 +130,34 @@ TEST_CASE("the sandbox says where it looked when an emulator is missing, and ref
   CHECK(used.exit_code == 2);
   CHECK(used.err.find("not empty") != std::string::npos);
 }
+
+TEST_CASE("the kaseya-autotask sandbox bills three modules into one contract per customer, once") {
+  auto dir = fresh_dir("sandbox-kaseya") / "demo";
+  auto r = run_meterbridge({"sandbox", "--scenario", "kaseya-autotask", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+
+  auto [first_calls, first_writes] = calls_of(r.out, "First sync");
+  auto [second_calls, second_writes] = calls_of(r.out, R"(Second sync \(usage unchanged\))");
+  CHECK(first_writes == 133);  // one adjustment per planned line, each creating its service
+  CHECK(first_calls > first_writes);
+  CHECK(second_writes == 0);
+  CHECK(second_calls == 3);  // contracts, contract services and units of the 40 companies
+  // Sites carrying their Autotask id link by it, one pointing at a deleted company does not.
+  CHECK(r.out.find("34 linked by psa hint (psa-id)") != std::string::npos);
+  CHECK(r.out.find("hint to autotask company 1900 (Old Mill Antiques Ltd) not followed") !=
+        std::string::npos);
+  // Müller Maschinenbau: Datto RMM (3001), Datto BCDR (3011..3013), SaaS Protection (3022) and
+  // BullPhish ID (3031) in its one contract.
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex(R"(\n5007 +Muller Maschinenbau +([^\n]+))")));
+  const std::string services = m[1];
+  for (const char* s : {"3001 x", "3011 x1", "3012 x3", "3022 x7", "3031 x1"})
+    CHECK(services.find(s) != std::string::npos);
+  CHECK(r.out.find("unmapped-customer  rmm/site-4040 (Quantum Leap Robotics)") !=
+        std::string::npos);
+  // No secret is printed.
+  CHECK(r.out.find("sandbox-rmm-secret") == std::string::npos);
+  CHECK(r.out.find("sandbox-datto-secret") == std::string::npos);
+  CHECK(r.out.find("sandbox-autotask-secret") == std::string::npos);
+}

@@ -1,0 +1,24 @@
+// The `meterbridge sandbox` scenarios: each starts its API emulators on loopback with embedded
+// demo data, writes a config in its directory and runs the whole billing path as an operator
+// would. Each returns the process exit code (0: every step worked and the second sync wrote
+// nothing).
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+namespace meterbridge::host {
+
+struct ScenarioOptions {
+  bool keep = false;          // leave the emulators running and the directory
+  std::filesystem::path dir;  // the scenario's own, empty directory
+  bool dir_given = false;     // --dir: never remove it
+  std::vector<std::filesystem::path> emulator_dirs;  // where the emulator executables are
+};
+
+// Sophos Central to ConnectWise Manage (the default).
+int run_sophos_connectwise(const ScenarioOptions& options);
+// Kaseya modules (Datto RMM, Datto BCDR and SaaS Protection, a module export) to Autotask.
+int run_kaseya_autotask(const ScenarioOptions& options);
+
+}  // namespace meterbridge::host
