@@ -21,7 +21,9 @@ namespace {
 
 // "GET /v4_6_release/apis/3.0/finance/agreements/{id}/additions": ids and UUIDs folded.
 std::string endpoint_of(const std::string& method, const std::string& path) {
-  static const std::regex id(R"(/(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\d{4}/\d{1,2})(?=/|$))");
+  // Numbers, UUIDs, year/month pairs and 12-digit hex serial numbers (Datto BCDR appliances).
+  static const std::regex id(
+      R"(/(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\d{4}/\d{1,2}|[0-9A-F]{12})(?=/|$))");
   return method + " " + std::regex_replace(path, id, "/{id}");
 }
 

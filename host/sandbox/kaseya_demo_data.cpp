@@ -38,6 +38,14 @@ const char* const kCompaniesOnly[] = {"Northwind MSP (internal)", "Kestrel Ventu
 // A company deleted in Autotask that an RMM site still points at.
 constexpr int64_t kDeletedCompany = 1900;
 
+// n as 12 upper-case hex digits.
+std::string hex12(uint64_t n) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(12, '0');
+  for (int k = 11; k >= 0; --k, n >>= 4) out[static_cast<size_t>(k)] = kHex[n & 0xF];
+  return out;
+}
+
 int64_t company_id(size_t i) {
   return 1001 + static_cast<int64_t>(i);
 }
@@ -114,7 +122,7 @@ json backup_seed() {
     const std::string name = customers[i].vendor_name;
     const size_t appliances = 1 + i % 2;
     for (size_t d = 0; d < appliances; ++d) {
-      const std::string serial = "D" + std::to_string(100000 + i) + std::to_string(10 + d);
+      const std::string serial = hex12(0xA1B2C3000000ull + i * 16 + d);
       json agents = json::array();
       for (size_t a = 0; a < 2 + (i + d) % 4; ++a) {
         agents.push_back({{"name", "AGENT-" + std::to_string(i) + "-" + std::to_string(a)},
@@ -174,7 +182,9 @@ json rmm_seed() {
       {"device", "Mobile", "Smartphone"}};
   json sites = json::array(), not_billable = json::array();
   for (size_t i = 0; i < customers.size(); ++i) {
-    json site = {{"uid", "site-" + std::to_string(4000 + i)}, {"name", customers[i].vendor_name}};
+    // Site uids are UUIDs, as Datto RMM's are.
+    json site = {{"uid", "3f2504e0-4f89-41d3-9a0c-0305e8" + hex12(0x4000 + i).substr(6)},
+                 {"name", customers[i].vendor_name}};
     if (*customers[i].psa_name != '\0' && i % 7 != 3) {
       site["autotaskCompanyId"] = std::to_string(company_id(i));
       site["autotaskCompanyName"] = customers[i].psa_name;
