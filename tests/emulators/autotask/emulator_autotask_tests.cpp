@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../test_pki.hpp"
-#include "../emulator_process.hpp"
+#include "../emulator_under_test.hpp"
 
 #include <httplib.h>
 #include <unistd.h>
@@ -26,8 +26,7 @@ namespace {
 const std::string kApi = "/ATServicesRest/V1.0";
 
 json seed() {
-  std::ifstream in(AUTOTASK_SEED_EXAMPLE);
-  return json::parse(in);
+  return read_json_file(AUTOTASK_SEED_EXAMPLE);
 }
 
 // The example seed with changes, written to a temporary file.
@@ -46,16 +45,11 @@ class SeedFile {
   fs::path path_;
 };
 
-class Emulator : public EmulatorProcess {
+class Emulator : public EmulatorUnderTest {
  public:
   explicit Emulator(std::vector<std::string> extra = {}, const std::string& seed_file = "")
-      : EmulatorProcess(EMULATOR_AUTOTASK_EXE,
-                        seed_file.empty() ? AUTOTASK_SEED_EXAMPLE : seed_file, extra) {}
-  httplib::Client client() const {
-    httplib::Client c(url());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+      : EmulatorUnderTest(EMULATOR_AUTOTASK_EXE,
+                          seed_file.empty() ? AUTOTASK_SEED_EXAMPLE : seed_file, extra) {}
 };
 
 httplib::Headers auth() {

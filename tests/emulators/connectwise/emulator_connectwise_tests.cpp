@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../test_pki.hpp"
-#include "../emulator_process.hpp"
+#include "../emulator_under_test.hpp"
 
 #include <httplib.h>
 #include <unistd.h>
@@ -27,20 +27,14 @@ namespace {
 
 const std::string kApi = "/v4_6_release/apis/3.0";
 
-class Emulator : public EmulatorProcess {
+class Emulator : public EmulatorUnderTest {
  public:
   explicit Emulator(std::vector<std::string> extra = {})
-      : EmulatorProcess(EMULATOR_CONNECTWISE_EXE, CONNECTWISE_SEED_EXAMPLE, extra) {}
-  httplib::Client client() const {
-    httplib::Client c(url());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+      : EmulatorUnderTest(EMULATOR_CONNECTWISE_EXE, CONNECTWISE_SEED_EXAMPLE, extra) {}
 };
 
 json seed() {
-  std::ifstream in(CONNECTWISE_SEED_EXAMPLE);
-  return json::parse(in);
+  return read_json_file(CONNECTWISE_SEED_EXAMPLE);
 }
 
 std::string b64(const std::string& in) {

@@ -1,7 +1,7 @@
 // Starts the emulator-datto-rmm executable and talks real HTTP to it with cpp-httplib.
 #include <catch2/catch.hpp>
 
-#include "../emulator_process.hpp"
+#include "../emulator_under_test.hpp"
 
 #include <httplib.h>
 #include <unistd.h>
@@ -23,8 +23,7 @@ const std::string kForm = "application/x-www-form-urlencoded";
 const std::string kPublic = "Basic cHVibGljLWNsaWVudDpwdWJsaWM=";
 
 json seed() {
-  std::ifstream in(DATTO_RMM_SEED_EXAMPLE);
-  return json::parse(in);
+  return read_json_file(DATTO_RMM_SEED_EXAMPLE);
 }
 
 // The example seed with changes, in a temporary file.
@@ -43,14 +42,9 @@ class SeedFile {
   fs::path path_;
 };
 
-struct Emulator : EmulatorProcess {
+struct Emulator : EmulatorUnderTest {
   explicit Emulator(const std::string& seed_file = DATTO_RMM_SEED_EXAMPLE)
-      : EmulatorProcess(EMULATOR_DATTO_RMM_EXE, seed_file) {}
-  httplib::Client client() const {
-    httplib::Client c(url());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+      : EmulatorUnderTest(EMULATOR_DATTO_RMM_EXE, seed_file) {}
   httplib::Result token(const std::string& body, const std::string& basic = kPublic) const {
     auto c = client();
     return c.Post("/api/auth/oauth/token", {{"Authorization", basic}}, body, kForm.c_str());

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../test_pki.hpp"
-#include "../emulator_process.hpp"
+#include "../emulator_under_test.hpp"
 
 #include <httplib.h>
 
@@ -18,20 +18,14 @@ using nlohmann::json;
 
 namespace {
 
-class Emulator : public EmulatorProcess {
+class Emulator : public EmulatorUnderTest {
  public:
   explicit Emulator(std::vector<std::string> extra = {})
-      : EmulatorProcess(EMULATOR_DATTO_EXE, DATTO_SEED_EXAMPLE, extra) {}
-  httplib::Client client() const {
-    httplib::Client c(url());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+      : EmulatorUnderTest(EMULATOR_DATTO_EXE, DATTO_SEED_EXAMPLE, extra) {}
 };
 
 json seed() {
-  std::ifstream in(DATTO_SEED_EXAMPLE);
-  return json::parse(in);
+  return read_json_file(DATTO_SEED_EXAMPLE);
 }
 
 // The seeded key pair as a Basic header: base64 of "emu-public-7c1e:emu-secret-9b4d2a".

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../test_pki.hpp"
-#include "../emulator_process.hpp"
+#include "../emulator_under_test.hpp"
 
 #include <httplib.h>
 #include <poll.h>
@@ -28,21 +28,15 @@ using nlohmann::json;
 namespace {
 
 // The emulator as a child process; the first stdout line is its base URL.
-class Emulator : public EmulatorProcess {
+class Emulator : public EmulatorUnderTest {
  public:
   explicit Emulator(std::vector<std::string> extra = {},
                     const std::string& seed = SOPHOS_SEED_EXAMPLE)
-      : EmulatorProcess(EMULATOR_SOPHOS_EXE, seed, extra) {}
-  httplib::Client client() const {
-    httplib::Client c(url());
-    c.set_read_timeout(10, 0);
-    return c;
-  }
+      : EmulatorUnderTest(EMULATOR_SOPHOS_EXE, seed, extra) {}
 };
 
 json seed() {
-  std::ifstream in(SOPHOS_SEED_EXAMPLE);
-  return json::parse(in);
+  return read_json_file(SOPHOS_SEED_EXAMPLE);
 }
 
 std::string form(const json& s, const std::string& secret) {
