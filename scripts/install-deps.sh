@@ -12,6 +12,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libhowardhinnant-date-dev tzdata libsimdjson-dev
+  prometheus  # promtool checks the /metrics text (tests/unit/service)
   # measuring (bench/ and the closing figures)
   time
 )
