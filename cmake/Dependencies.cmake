@@ -10,6 +10,7 @@ find_package(simdjson 3 REQUIRED)  # libsimdjson-dev: the host reads large usage
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)  # libsystemd-dev: sd_notify for `serve`
 if(METERBRIDGE_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)
   include(Catch)

@@ -13,6 +13,8 @@ packages=(
   nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev catch2
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev libhowardhinnant-date-dev tzdata libsimdjson-dev
   prometheus  # promtool checks the /metrics text (tests/unit/service)
+  libsystemd-dev  # sd_notify: `meterbridge serve` runs as a Type=notify unit
+  systemd  # systemd-analyze verifies the unit (tests/packaging); dpkg-deb is in dpkg itself
   # measuring (bench/ and the closing figures)
   time
 )
