@@ -14,7 +14,9 @@
 #include "cli/mapping_command.hpp"
 #include "cli/plugins_command.hpp"
 #include "cli/sandbox_command.hpp"
+#include "cli/serve_command.hpp"
 #include "cli/sync_command.hpp"
+#include "services/host_clock.hpp"
 #include "services/logging.hpp"
 #include "store/sqlite_db.hpp"
 
@@ -59,7 +61,9 @@ void print_main_help(std::ostream& out) {
          "  approve          release lines held for approval\n"
          "  resolve-duplicates  remove the extra PSA lines a lost answer left (see sync)\n"
          "  journal          what was written, when, by which run, from which usage\n"
-         "  insights         what to act on (unmapped usage, new customers, held lines, ...)\n\n"
+         "  insights         what to act on (unmapped usage, new customers, held lines, ...)\n"
+         "  serve            the headless service: scheduled collect and sync, health, metrics\n"
+         "  status           what the running service and the store say about the schedule\n\n"
       << global_options_description()
       << "\nExit codes: 0 ok, 1 failure, 2 usage or config error.\n"
          "Run `meterbridge COMMAND --help` for a command's options.\n";
@@ -69,6 +73,24 @@ void apply_logging(const std::string& level_text, const std::string& format_text
   auto level = parse_log_level(level_text.empty() ? "info" : level_text);
   auto format = parse_log_format(format_text.empty() ? "text" : format_text);
   configure_logging(level.value_or(spdlog::level::info), format.value_or(LogFormat::text));
+}
+
+// $METERBRIDGE_TEST_CLOCK moves every command's clock (services/host_clock.hpp), which only a
+// test may do: a config without testing.allow_test_clock refuses it, so that a stray variable
+// never bills a real customer for the wrong day.
+void apply_test_clock_from_environment(const Config& config) {
+  const char* spec = std::getenv("METERBRIDGE_TEST_CLOCK");
+  if (!spec || !*spec || test_clock()) return;
+  if (!config.testing.allow_test_clock) {
+    throw ConfigError(config.file, "/testing/allow_test_clock",
+                      "METERBRIDGE_TEST_CLOCK is set, but a test clock is for tests only and this "
+                      "config does not allow one; unset METERBRIDGE_TEST_CLOCK");
+  }
+  try {
+    install_test_clock(parse_test_clock(spec));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(config.file, "", std::string("METERBRIDGE_TEST_CLOCK: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -86,6 +108,7 @@ const Config& CommandContext::config() {
     throw ConfigError({}, "", "no config file: pass --config PATH or set METERBRIDGE_CONFIG");
   }
   config_ = load_config(*file);
+  apply_test_clock_from_environment(*config_);
   apply_logging(global_.log_level.empty() ? config_->log_level : global_.log_level,
                 global_.log_format.empty() ? config_->log_format : global_.log_format);
   return *config_;
@@ -96,7 +119,10 @@ const Config& CommandContext::config_or_defaults() {
       (std::getenv("METERBRIDGE_CONFIG") && *std::getenv("METERBRIDGE_CONFIG"))) {
     return config();
   }
-  if (!config_) config_ = Config{};
+  if (!config_) {
+    config_ = Config{};
+    apply_test_clock_from_environment(*config_);
+  }
   return *config_;
 }
 
@@ -185,6 +211,8 @@ int run_command_line(int argc, const char* const* argv) {
     if (command == "approve") return run_approve_command(context);
     if (command == "resolve-duplicates") return run_resolve_duplicates_command(context);
     if (command == "sandbox") return run_sandbox_command(context);
+    if (command == "serve") return run_serve_command(context);
+    if (command == "status") return run_status_command(context);
     if (command == "help") {
       print_main_help(std::cout);
       return kExitOk;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "engine/plan.hpp"
+#include "services/host_clock.hpp"
 
 namespace meterbridge::host {
 namespace po = boost::program_options;
@@ -50,8 +51,7 @@ std::unique_ptr<store::BillingStore> open_store(CommandContext& context) {
 }
 
 engine::Day operator_today(CommandContext& context) {
-  return engine::today_in_zone(context.config_or_defaults().timezone,
-                               std::chrono::system_clock::now());
+  return engine::today_in_zone(context.config_or_defaults().timezone, host_now());
 }
 
 engine::YearMonth period_value(const ParsedOptions& p, CommandContext& context,

@@ -11,6 +11,7 @@
 #include "engine/plan.hpp"
 #include "engine/sink_sync.hpp"
 #include "runtime/collector.hpp"
+#include "runtime/sync_run.hpp"
 #include "store/run_lock.hpp"
 
 namespace meterbridge::host {
@@ -26,6 +27,7 @@ struct SyncRequest {
   std::string customer;  // send-now --customer: a PSA company id or a vendor customer id
   std::vector<std::string> sinks;
   std::string format;
+  int64_t wait_seconds = 0;  // --wait: how long to wait for another run's writer lock
 };
 
 void add_sync_options(po::options_description& options) {
@@ -36,42 +38,9 @@ void add_sync_options(po::options_description& options) {
       "sink", po::value<std::vector<std::string>>()->value_name("INSTANCE"),
       "only this sink instance (repeatable)")(
       "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
-      "table or json");
-}
-
-// The day a sync needs collected: today while the period runs, else its last day. A period
-// that has not started needs nothing.
-std::optional<engine::Day> day_to_collect(engine::Day today, engine::YearMonth period,
-                                          int32_t billing_day) {
-  engine::Period dates = engine::billing_period(period, billing_day);
-  if (today < dates.start) return std::nullopt;
-  return std::min(today, dates.end);
-}
-
-// Collects `day` from every enabled source that has not stored it yet: what a scheduled run
-// does before billing, so a sync never writes yesterday's numbers when today's can be had.
-std::vector<DayCollection> collect_missing(PluginHost& host, const Config& config,
-                                           store::BillingStore& store, engine::Day day) {
-  std::vector<std::string> missing;
-  for (const InstanceConfig* source : enabled_instances(host, config, MB_KIND_SOURCE, {})) {
-    if (store.usage().collected_days(source->name, day, day).empty())
-      missing.push_back(source->name);
-  }
-  if (missing.empty()) return {};
-  int64_t run = store.journal().begin_run("collect (for sync)");
-  std::vector<DayCollection> results = collect_usage(host, config, store, missing, {day}, run);
-  bool ok = true;
-  json summary = json::array();
-  for (const auto& r : results) {
-    ok = ok && r.ok;
-    summary.push_back({{"source", r.instance},
-                       {"date", engine::format_iso_date(r.day)},
-                       {"ok", r.ok},
-                       {"error", r.ok ? json(nullptr) : json(r.error)},
-                       {"records", r.records}});
-  }
-  store.journal().finish_run(run, ok ? "ok" : "failed", summary.dump());
-  return results;
+      "table or json")("wait", po::value<int64_t>()->value_name("SECONDS"),
+                       "when another run (the service's scheduled sync) is writing, wait up to "
+                       "this long for it instead of failing at once");
 }
 
 // Keeps the lines of one customer: its PSA company id, or a vendor customer id feeding it.
@@ -90,10 +59,17 @@ void keep_customer(engine::Plan& plan, const std::string& customer) {
 int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest& request) {
   const Config& config = context.config();
   // One writing sync per store at a time; a dry run writes nothing and needs no lock.
-  std::optional<store::RunLock> lock;
+  // A scheduled sync of `meterbridge serve` holds it while it writes: by default this run
+  // fails at once naming the holder; --wait makes it wait for it.
+  std::unique_ptr<store::RunLock> lock;
   if (!request.dry_run) {
     try {
-      lock.emplace(store_path(context), "meterbridge " + request.command);
+      lock = store::wait_for_run_lock(
+          store_path(context), "meterbridge " + request.command,
+          std::chrono::seconds(request.wait_seconds), [&](const std::string& busy) {
+            std::cerr << "meterbridge " << request.command << ": " << busy << "; waiting up to "
+                      << request.wait_seconds << " s\n";
+          });
     } catch (const std::runtime_error& e) {
       std::cerr << "meterbridge " << request.command << ": " << e.what() << '\n';
       return kExitFailure;
@@ -144,37 +120,17 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
     }
   }
 
-  engine::SyncOptions o;
-  o.dry_run = request.dry_run;
-  o.hold_decrease_percent =
-      std::stod(store->mapping().setting("hold_decrease_percent").value_or("20"));
-  o.pending_grace_ms =
-      config.sync.pending_grace_ms > 0 ? config.sync.pending_grace_ms : 4 * config.http.timeout_ms;
-  o.stop_after_failures = config.sync.stop_after_failures;
   std::string run_name = request.command + " " + plan.period;
   if (!request.customer.empty()) run_name += " customer " + request.customer;
-  int64_t run = request.dry_run ? 0 : store->journal().begin_run(run_name);
+  SyncRunResult result = sync_plan(host, config, *store, plan, {run_name, request.dry_run, sinks});
+  for (const auto& e : result.sink_errors)
+    std::cerr << "meterbridge " << request.command << ": " << e << '\n';
+  failed = failed || result.failed;
+  config_error = config_error || result.config_error;
+  const int64_t run = result.run, writes = result.writes;
   json reports = json::array();
-  std::set<std::string> synced;
-  int64_t writes = 0;
   TextTable t({"COMPANY", "LINE", "BEFORE", "DELTA", "PLANNED", "AFTER", "ACTION", "MESSAGE"});
-  for (const InstanceConfig* sink : sinks) {
-    synced.insert(sink->name);
-    std::unique_ptr<RunningInstance> running;
-    try {
-      running = host.start(*sink);
-    } catch (const InstanceError& e) {
-      std::cerr << "meterbridge " << request.command << ": " << e.what() << '\n';
-      failed = true;
-      config_error = config_error || e.status() == MB_E_CONFIG;
-      continue;
-    }
-    engine::SinkCall call = [&](const std::string& op, const json& body) {
-      return running->plugin->invoke(op, body.dump());
-    };
-    engine::SyncReport r = engine::sync_sink(*store, plan, sink->name, call, o, run);
-    failed = failed || r.errors > 0;
-    writes += r.writes;
+  for (const engine::SyncReport& r : result.reports) {
     if (!r.stopped.empty()) {
       std::cerr << "meterbridge " << request.command << ": stopped writing: " << r.stopped << '\n';
     }
@@ -186,27 +142,17 @@ int run_sync(CommandContext& context, const ParsedOptions& p, const SyncRequest&
                  l.message});
     }
   }
-  json unsynced = json::array();
-  for (const auto& l : plan.lines) {
-    if (synced.count(l.psa)) continue;
-    unsynced.push_back(
-        {{"psa", l.psa}, {"company", l.company_id}, {"line", l.line_id}, {"planned", l.quantity}});
-    t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id, "?", "-",
-               format_quantity(l.quantity), "?", "skipped",
-               "no enabled sink instance named '" + l.psa + "'"});
-  }
-  if (!request.dry_run) {
-    store->journal().finish_run(run, failed ? "failed" : "ok", json{{"sinks", reports}}.dump());
+  const json& unsynced = result.unsynced;
+  for (const auto& u : unsynced) {
+    const std::string psa = u["psa"].get<std::string>();
+    t.add_row(
+        {psa + "/" + u["company"].get<std::string>() + " " + u["company_name"].get<std::string>(),
+         u["line"].get<std::string>(), "?", "-", format_quantity(u["planned"].get<double>()), "?",
+         "skipped", "no enabled sink instance named '" + psa + "'"});
   }
 
   json collected_json = json::array();
-  for (const auto& c : collected) {
-    collected_json.push_back({{"source", c.instance},
-                              {"date", engine::format_iso_date(c.day)},
-                              {"ok", c.ok},
-                              {"records", c.records},
-                              {"error", c.ok ? json(nullptr) : json(c.error)}});
-  }
+  for (const auto& c : collected) collected_json.push_back(day_collection_to_json(c));
   if (request.format == "json") {
     std::cout << json{{"schema", "sync-report.v1"},
                       {"period", plan.period},
@@ -248,6 +194,11 @@ SyncRequest request_from(const ParsedOptions& p, const std::string& command) {
   r.format = format_value(p, {"table", "json"});
   r.dry_run = p.vm.count("dry-run") > 0;
   r.collect = p.vm.count("no-collect") == 0;
+  if (p.vm.count("wait")) {
+    r.wait_seconds = p.vm["wait"].as<int64_t>();
+    if (r.wait_seconds < 0 || r.wait_seconds > 86400)
+      usage_error("--wait: expected seconds from 0 to 86400");
+  }
   if (p.vm.count("sink")) r.sinks = p.vm["sink"].as<std::vector<std::string>>();
   return r;
 }
@@ -260,7 +211,7 @@ int run_sync_command(CommandContext& context) {
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
     std::cout << "Usage: meterbridge sync [--period YYYY-MM] [--dry-run] [--no-collect] "
-                 "[--sink INSTANCE] [--format table|json]\n\n"
+                 "[--sink INSTANCE] [--wait SECONDS] [--format table|json]\n\n"
                  "Collects today's usage from every enabled source that has not stored it yet\n"
                  "(the period's last day once it is over), plans the period and reconciles every\n"
                  "enabled sink: reads what the PSA holds, writes only differences (journaling an\n"

@@ -10,6 +10,7 @@
 #include <date/tz.h>
 #include <meterbridge/json_text.hpp>
 
+#include "config/object_reader.hpp"
 #include "config/settings_schema.hpp"
 
 namespace meterbridge::host {
@@ -22,62 +23,6 @@ std::string format_message(const std::filesystem::path& file, const std::string&
   std::string where = file.empty() ? std::string("config") : file.string();
   return where + ": " + (pointer.empty() ? std::string("(top level)") : pointer) + ": " + what;
 }
-
-// Reads one object, refusing unknown keys so that a typo ("enabeld") is an error, not a
-// silently ignored setting.
-class ObjectReader {
- public:
-  ObjectReader(const json& object, std::string pointer, const std::filesystem::path& file)
-      : object_(object), pointer_(std::move(pointer)), file_(file) {
-    if (!object_.is_object())
-      fail(pointer_, "expected an object, found " + describe_json_value(object_));
-  }
-
-  [[noreturn]] void fail(const std::string& pointer, const std::string& what) const {
-    throw ConfigError(file_, pointer, what);
-  }
-  std::string at(const std::string& key) const { return pointer_ + "/" + key; }
-
-  const json* get(const std::string& key, json::value_t type, const char* expected) {
-    known_.insert(key);
-    auto it = object_.find(key);
-    if (it == object_.end()) return nullptr;
-    bool ok = it->type() == type ||
-              (type == json::value_t::number_integer && it->is_number_unsigned()) ||
-              (type == json::value_t::number_float && it->is_number());
-    if (!ok)
-      fail(at(key), std::string("expected ") + expected + ", found " + describe_json_value(*it));
-    return &*it;
-  }
-  std::string string_or(const std::string& key, const std::string& fallback) {
-    const json* v = get(key, json::value_t::string, "a string");
-    return v ? v->get<std::string>() : fallback;
-  }
-  int64_t integer_or(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
-    const json* v = get(key, json::value_t::number_integer, "an integer");
-    if (!v) return fallback;
-    int64_t n = v->get<int64_t>();
-    if (n < min || n > max) {
-      fail(at(key), "expected an integer from " + std::to_string(min) + " to " +
-                        std::to_string(max) + ", found " + std::to_string(n));
-    }
-    return n;
-  }
-  void refuse_unknown_keys() const {
-    for (const auto& [key, unused] : object_.items()) {
-      if (known_.count(key)) continue;
-      std::string list;
-      for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
-      fail(at(key), "unknown key '" + key + "' (expected one of: " + list + ")");
-    }
-  }
-
- private:
-  const json& object_;
-  std::string pointer_;
-  const std::filesystem::path& file_;
-  std::set<std::string> known_;
-};
 
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
   std::filesystem::path path(p);
@@ -215,6 +160,7 @@ Config parse_config(const json& doc, const std::filesystem::path& file) {
   }
   read_http(top, file, c);
   read_sync(top, file, c);
+  read_service_sections(top, file, c);
   read_instances(top, file, c);
   top.get("$comment", json::value_t::string, "a string");  // free text for the operator
   top.refuse_unknown_keys();

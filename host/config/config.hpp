@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,6 +43,51 @@ struct SyncConfig {
   int32_t stop_after_failures = 5;
 };
 
+// A time that recurs: every day, every week on a weekday, or every month on a day (29-31 clamp
+// to the month's last day), at a local time in the config's time zone. The config form is
+// {"every": "day"|"week"|"month", "at": "HH:MM", "weekday": "monday", "day": 31}.
+struct Recurrence {
+  enum class Every { day = 1, week, month };  // zero is never a valid value
+  Every every = Every::day;
+  int32_t at_minute = 0;     // minutes after local midnight, 0..1439
+  int32_t weekday = 1;       // week: 0 Sunday .. 6 Saturday
+  int32_t day_of_month = 1;  // month: 1..31
+};
+
+// schedule.collect: every enabled source once a day, for the day that just ended and today.
+struct CollectSchedule {
+  bool enabled = true;
+  int32_t at_minute = 30;      // 00:30 local
+  int32_t jitter_minutes = 5;  // a random delay up to this, so that MSPs do not all call at once
+  int32_t catch_up_days = 31;  // after downtime, missed days collected (from past-day sources)
+  int32_t retry_first_minutes = 5;  // a failed source is retried within the day, doubling
+  int32_t retry_max_minutes = 60;
+};
+
+// schedule.sync: each company on its billing day, and optionally every day.
+struct SyncSchedule {
+  bool enabled = true;
+  int32_t at_minute = 120;  // 02:00 local, after the collect
+  bool daily = false;       // also sync the running period every day (increases reach the PSA)
+};
+
+struct ScheduleConfig {
+  CollectSchedule collect;
+  SyncSchedule sync;
+  int32_t shutdown_timeout_seconds = 30;  // SIGTERM: cancel, then exit after this at the latest
+  int32_t lock_wait_seconds = 600;        // a job waits this long for a CLI sync's writer lock
+};
+
+// service: the health and metrics endpoint of `meterbridge serve`.
+struct ServiceConfig {
+  std::string listen = "127.0.0.1:9477";  // "HOST:PORT"; empty: no endpoint
+};
+
+// testing: what only tests may turn on. No operator's config has this section.
+struct TestingConfig {
+  bool allow_test_clock = false;  // honour $METERBRIDGE_TEST_CLOCK / serve --test-clock
+};
+
 // One configured plugin instance: plugins.<name>.
 struct InstanceConfig {
   std::string name;  // the instance id: log lines, state table and reports use it
@@ -62,10 +108,19 @@ struct Config {
   std::string log_format;                          // empty: CLI default
   HttpConfig http;
   SyncConfig sync;
+  ScheduleConfig schedule;
+  ServiceConfig service;
+  TestingConfig testing;
   std::vector<InstanceConfig> plugins;  // sorted by name
 
   const InstanceConfig* find_instance(const std::string& name) const;
 };
+
+// Reads a recurrence ({"every", "at", "weekday", "day"}) at `pointer`; throws ConfigError.
+Recurrence parse_recurrence(const nlohmann::json& value, const std::string& pointer,
+                            const std::filesystem::path& file);
+// "HH:MM" (00:00..23:59) as minutes after midnight, else nullopt.
+std::optional<int32_t> parse_time_of_day(const std::string& text);
 
 // Reads and checks a config file. Throws ConfigError naming the file and the JSON pointer.
 Config load_config(const std::filesystem::path& file);

@@ -11,6 +11,7 @@
 
 #include "engine/sink_answers.hpp"
 #include "engine/sink_journal.hpp"
+#include "services/host_clock.hpp"
 
 namespace meterbridge::host::engine {
 namespace {
@@ -99,8 +100,7 @@ class SinkSync {
 
   int64_t now_ms() const {
     if (o_.now_ms) return o_.now_ms();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(host_now().time_since_epoch())
         .count();
   }
 
@@ -341,6 +341,18 @@ class SinkSync {
     size_t grown = 0;  // the size of the last batch when it had no run-wide failure, else 0
     std::string last_failure;
     while (next < writes_.size()) {
+      // A shutdown stops between batches: every write so far has its intent and outcome, the
+      // rest is left for the next run (which re-reads the PSA), nothing is half-written.
+      if (o_.cancelled && o_.cancelled()) {
+        report_.stopped = "the run was cancelled (shutdown)";
+        for (; next < writes_.size(); ++next) {
+          SyncLineResult& r = results_[writes_[next].index];
+          r.action = "not-attempted";
+          r.after = r.before;
+          r.message = "not attempted: " + report_.stopped + "; the next sync carries on";
+        }
+        break;
+      }
       const size_t allowed = static_cast<size_t>(limit - failures_in_a_row);
       const size_t wanted = grown > 0 ? std::min(2 * grown, kMaxApplyBatch) : allowed;
       const size_t size = std::min(writes_.size() - next, wanted);

@@ -42,6 +42,8 @@ struct SyncOptions {
   int32_t stop_after_failures = 5;
   // The wall clock in Unix milliseconds (the journal's times are wall-clock UTC); tests set it.
   std::function<int64_t()> now_ms;
+  // True once the host is shutting down: no further write batch starts (SIGTERM of serve).
+  std::function<bool()> cancelled;
 };
 
 struct SyncLineResult {

@@ -1,4 +1,5 @@
 #include "runtime/collector.hpp"
+#include "services/host_clock.hpp"
 
 #include <cmath>
 
@@ -153,8 +154,8 @@ std::vector<DayCollection> collect_usage(PluginHost& host, const Config& config,
   std::vector<DayCollection> out;
   // Every collect request says what today is in the operator's zone (PROTOCOL.md P6.8), so a
   // source of current counts can refuse a past day instead of answering it with today's counts.
-  const std::string today = engine::format_iso_date(
-      engine::today_in_zone(config.timezone, std::chrono::system_clock::now()));
+  const std::string today =
+      engine::format_iso_date(engine::today_in_zone(config.timezone, host_now()));
   for (const InstanceConfig* inst : enabled_instances(host, config, MB_KIND_SOURCE, instances)) {
     std::unique_ptr<RunningInstance> running;
     std::string start_error;

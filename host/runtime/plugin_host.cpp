@@ -4,6 +4,7 @@
 
 #include "config/settings_schema.hpp"
 #include "runtime/plugin_dirs.hpp"
+#include "services/host_clock.hpp"
 
 namespace meterbridge::host {
 namespace {
@@ -105,8 +106,7 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
   shared.http = &http_;
   shared.state = &state_store();
   shared.now_unix_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(host_now().time_since_epoch())
         .count();
   };
   shared.cancelled = &cancelled_;

@@ -58,6 +58,7 @@ class PluginHost {
 
   // Asks every running operation to stop (is_cancelled answers 1 from now on).
   void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
 
  private:
   StateStore& state_store();

@@ -4,6 +4,8 @@
 
 #include <meterbridge/plugin.hpp>
 
+#include "services/api_counters.hpp"
+#include "services/host_clock.hpp"
 #include "services/logging.hpp"
 #include "services/secrets.hpp"
 
@@ -77,6 +79,12 @@ mb_status InstanceServices::http(void* host, mb_str request, mb_buffer* response
     }
     HttpOutcome out = s.shared_.http->perform(
         parsed, [&s] { return is_cancelled(&s) != 0; }, "instance '" + s.instance_id_ + "'");
+    // A cancelled request was never sent: it is no API call.
+    if (out.status == MB_OK) {
+      record_api_call(s.instance_id_, out.response.value("status", 0));
+    } else if (out.status != MB_E_CANCELLED) {
+      record_api_call(s.instance_id_, 0);
+    }
     fill_buffer(response,
                 out.status == MB_OK
                     ? out.response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -137,8 +145,7 @@ int32_t InstanceServices::is_cancelled(void* host) {
 int64_t InstanceServices::now_unix_ms(void* host) {
   auto& s = self(host);
   if (s.shared_.now_unix_ms) return s.shared_.now_unix_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(host_now().time_since_epoch())
       .count();
 }
 

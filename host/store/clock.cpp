@@ -1,17 +1,11 @@
 #include "store/clock.hpp"
 
-#include <chrono>
-#include <ctime>
+#include "services/host_clock.hpp"
 
 namespace meterbridge::host::store {
 
 std::string utc_now_iso() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_utc_iso(host_now());
 }
 
 }  // namespace meterbridge::host::store

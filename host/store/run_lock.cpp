@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace meterbridge::host::store {
 
@@ -38,6 +39,26 @@ RunLock::RunLock(const std::filesystem::path& store_file, const std::string& wha
 
 RunLock::~RunLock() {
   if (fd_ >= 0) close(fd_);  // closing releases the flock
+}
+
+std::unique_ptr<RunLock> wait_for_run_lock(const std::filesystem::path& store_file,
+                                           const std::string& what, std::chrono::milliseconds wait,
+                                           const std::function<void(const std::string&)>& on_wait,
+                                           const std::function<bool()>& cancelled) {
+  // Real time, not the host clock: the other run holds the lock for real seconds, also under a
+  // test clock.
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  bool told = false;
+  while (true) {
+    try {
+      return std::make_unique<RunLock>(store_file, what);
+    } catch (const RunLockBusy& busy) {
+      if (std::chrono::steady_clock::now() >= deadline || (cancelled && cancelled())) throw;
+      if (!told && on_wait) on_wait(busy.what());
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace meterbridge::host::store

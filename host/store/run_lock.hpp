@@ -4,7 +4,10 @@
 // it ends, so a killed sync never leaves a stale lock.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -26,5 +29,13 @@ class RunLock {
  private:
   int fd_ = -1;
 };
+
+// Takes the lock, waiting up to `wait` while another run holds it: calls on_wait once with the
+// busy message when it starts waiting, and gives up early when `cancelled` answers true. Throws
+// RunLockBusy when the wait ends without the lock.
+std::unique_ptr<RunLock> wait_for_run_lock(const std::filesystem::path& store_file,
+                                           const std::string& what, std::chrono::milliseconds wait,
+                                           const std::function<void(const std::string&)>& on_wait,
+                                           const std::function<bool()>& cancelled = {});
 
 }  // namespace meterbridge::host::store

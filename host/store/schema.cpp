@@ -138,8 +138,22 @@ CREATE TABLE insights_known (
   PRIMARY KEY (source, customer_id)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4, kMigration5};
+// The service's schedule slots (`meterbridge serve`): one row per (job, local day), written when
+// the job starts and again when it ends, so that a restart runs each missed slot once and never
+// a finished one again. result NULL: started and not finished (the process stopped): it runs
+// again. meta 'service_first_start' bounds the catch-up of a fresh install.
+constexpr const char* kMigration6 = R"sql(
+CREATE TABLE service_slots (
+  job TEXT NOT NULL CHECK (job <> ''), slot TEXT NOT NULL CHECK (slot <> ''),
+  due_at TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+  result TEXT CHECK (result IS NULL OR result IN ('ok', 'partial', 'failed', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 1 CHECK (attempts >= 1),
+  duration_ms INTEGER, detail TEXT,
+  PRIMARY KEY (job, slot)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6};
 
 }  // namespace
 
