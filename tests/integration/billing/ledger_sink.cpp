@@ -11,10 +11,12 @@
 // offers the adopt operation (recorded in "adopted"); setup_ops also names the PSA in discover.
 #include <meterbridge/plugin.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using meterbridge::json;
 
@@ -27,7 +29,12 @@ class LedgerSink : public meterbridge::SinkPlugin {
         delta_(settings.value("quantity_model", "absolute") == "delta"),
         crash_after_(settings.value("crash_after_writes", 0)) {}
 
-  json check() override { return {{"ledger_file", file_}}; }
+  // check_error: the check fails as a PSA refusing the credentials would (serve's /readyz).
+  json check() override {
+    if (settings_.contains("check_error"))
+      throw meterbridge::Error(MB_E_AUTH, settings_["check_error"].get<std::string>());
+    return {{"ledger_file", file_}};
+  }
 
   json invoke(const std::string& op, const json& request) override {
     if (op == "apply" || op == "read") {
@@ -72,6 +79,9 @@ class LedgerSink : public meterbridge::SinkPlugin {
   }
 
   json apply(const json& lines) override {
+    // write_delay_ms: a slow PSA, so that a test can stop the host in the middle of a sync.
+    if (int delay = settings_.value("write_delay_ms", 0); delay > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     json out = json::array();
     for (const auto& l : lines) {
       // Re-read the ledger for every line: never trust what the host or memory says.
@@ -211,6 +221,8 @@ MB_DECLARE_PLUGIN(LedgerSink, MB_KIND_SINK, "ledger-sink", "1.0.0",
     "companies": {"type": "array", "items": {"type": "object"}},
     "lines": {"type": "array", "items": {"type": "object"}},
     "setup_ops": {"type": "string", "enum": ["connectwise", "autotask"]},
-    "adopt": {"type": "boolean"}
+    "adopt": {"type": "boolean"},
+    "check_error": {"type": "string"},
+    "write_delay_ms": {"type": "integer", "minimum": 0}
   }
 })")

@@ -1,0 +1,301 @@
+// `meterbridge serve` as an operator runs it: real processes, the file-drop source and the
+// ledger PSA fixture, a test clock (testing.allow_test_clock) that runs a month in seconds,
+// signals, and the health and metrics endpoint scraped over loopback and checked by promtool.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "billing_scenario.hpp"
+#include "store/sqlite_db.hpp"
+
+using meterbridge::host::store::Database;
+using meterbridge::host::store::Statement;
+using nlohmann::json;
+
+namespace {
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The scenario's config with the service's sections added (and the sink's extra settings).
+void configure(BillingScenario& s, const json& extra, const std::string& sink_extra = "") {
+  s.write_config(sink_extra);
+  json c = json::parse(read_text(s.config));
+  c.update(extra);
+  write_file(s.config, c.dump(2));
+}
+
+// Usage of three customers for every day from..to (file-drop answers any past day).
+void drop_days(BillingScenario& s, const std::string& from, const std::string& to) {
+  std::vector<std::string> rows;
+  std::tm tm{};
+  strptime(from.c_str(), "%Y-%m-%d", &tm);
+  time_t t = timegm(&tm);
+  for (;; t += 86400) {
+    char day[16];
+    std::strftime(day, sizeof day, "%Y-%m-%d", gmtime_r(&t, &tm));
+    rows.push_back(std::string(day) +
+                   ",t-1,\"Acme Dental Group, Inc.\",EP-ADV,Intercept X,seats,10");
+    rows.push_back(std::string(day) + ",t-2,Brightwater Logistics,EP-ADV,Intercept X,seats,5");
+    rows.push_back(std::string(day) + ",t-3,Citta di Lugo Srl,MAIL-STD,Email Standard,users,7");
+    if (day == to) break;
+  }
+  s.drop_csv("usage.csv", rows);
+}
+
+void map_everything(BillingScenario& s) {
+  REQUIRE(s.run({"collect", "--date", "2026-10-25"}).exit_code == 0);
+  REQUIRE(s.run({"discover"}).exit_code == 0);
+  REQUIRE(s.run({"map", "auto"}).exit_code == 0);
+  REQUIRE(s.run({"map", "customer", "drop", "t-2", "C2"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "EP-ADV", "EDR"}).exit_code == 0);
+  REQUIRE(s.run({"map", "product", "drop", "MAIL-STD", "MAIL", "--method", "last"}).exit_code == 0);
+}
+
+std::vector<std::string> column(const std::filesystem::path& store, const std::string& sql) {
+  Database db(store);
+  Statement q = db.prepare(sql);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  return out;
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Waits until the file contains `needle` (the service's log); false after the timeout.
+bool wait_for(const std::filesystem::path& file, const std::string& needle, int seconds = 30) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (read_text(file).find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("a month of schedule in seconds: billing day 31, a company's own day, DST, catch-up") {
+  BillingScenario s("serve-month");
+  drop_days(s, "2026-10-25", "2026-12-05");
+  map_everything(s);
+  REQUIRE(s.run({"billing", "set", "--day", "31"}).exit_code == 0);
+  REQUIRE(s.run({"billing", "company", "C2", "--day", "15"}).exit_code == 0);
+  // New York falls back on 2026-11-01: 01:30 happens twice there.
+  configure(s,
+            {{"timezone", "America/New_York"},
+             {"schedule",
+              {{"collect", {{"at", "00:30"}, {"jitter_minutes", 0}}}, {"sync", {{"at", "01:30"}}}}},
+             {"service", {{"listen", ""}}},
+             {"testing", {{"allow_test_clock", true}}}});
+  const auto store = s.dir / "data" / "billing.sqlite3";
+
+  // First start at 01:00 EDT on 11-01: that day's 00:30 collect is due at once, its sync at the
+  // first of the two 01:30s.
+  ProcessResult first =
+      s.run({"serve", "--test-clock", "2026-11-01T05:00:00Z,jump,until=2026-11-20T12:00:00Z"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  // Down from 11-20 to 11-25: the restart catches up each missed slot once, in one run.
+  ProcessResult second =
+      s.run({"serve", "--test-clock", "2026-11-25T12:00:00Z,jump,until=2026-12-01T12:00:00Z"});
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.err.find("collect: slot 2026-11-21, 2026-11-22, 2026-11-23, 2026-11-24, "
+                        "2026-11-25 starts") != std::string::npos);
+  // A third run over the same month finds nothing left to do.
+  ProcessResult third =
+      s.run({"serve", "--test-clock", "2026-11-28T12:00:00Z,jump,until=2026-12-01T12:00:00Z"});
+  REQUIRE(third.exit_code == 0);
+  CHECK(third.err.find("starts") == std::string::npos);
+
+  for (const std::string job : {"collect", "sync"}) {
+    auto slots = column(store,
+                        "SELECT slot || ' ' || result || ' ' || attempts FROM "
+                        "service_slots WHERE job = '" +
+                            job + "' ORDER BY slot");
+    REQUIRE(slots.size() == 31);  // 2026-11-01 (the first start's local day) to 2026-12-01
+    CHECK(slots.front() == "2026-11-01 ok 1");
+    CHECK(slots.back() == "2026-12-01 ok 1");
+    for (const auto& slot : slots) CHECK(slot.substr(10) == " ok 1");
+  }
+  // The repeated 01:30 ran once, at its first occurrence (EDT).
+  CHECK(column(store,
+               "SELECT due_at FROM service_slots WHERE job = 'sync' AND "
+               "slot = '2026-11-01'") == std::vector<std::string>{"2026-11-01T05:30:00Z"});
+  // C2 synced on its own day 15; the others on day 31, clamped to November 30.
+  CHECK(column(store, "SELECT command FROM runs WHERE command LIKE 'serve sync%' ORDER BY id") ==
+        std::vector<std::string>{"serve sync 2026-10 (billing day 15)",
+                                 "serve sync 2026-10 (billing day 31)"});
+  CHECK(column(store,
+               "SELECT started_at FROM runs WHERE command LIKE 'serve sync%' ORDER BY "
+               "id") == std::vector<std::string>{"2026-11-15T06:30:00Z", "2026-11-30T06:30:00Z"});
+  json ledger = s.ledger();
+  CHECK(ledger["lines"]["C1/EDR"]["quantity"] == 10);
+  CHECK(ledger["lines"]["C2/EDR"]["quantity"] == 5);
+  CHECK(ledger["lines"]["C3/MAIL"]["quantity"] == 7);
+  CHECK(ledger["writes"] == 3);
+}
+
+TEST_CASE("a test clock is refused unless the config allows one") {
+  BillingScenario s("serve-no-test-clock");
+  ProcessResult r = s.run({"serve", "--test-clock", "2026-11-01T00:00:00Z,jump"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("testing/allow_test_clock") != std::string::npos);
+  r = run_meterbridge({"--config", s.config.string(), "plan"},
+                      {"METERBRIDGE_TEST_CLOCK=2026-11-01T00:00:00Z"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("METERBRIDGE_TEST_CLOCK is set, but a test clock is for tests only") !=
+        std::string::npos);
+}
+
+TEST_CASE("SIGTERM in the middle of a scheduled sync: exit 0 soon, nothing half-written") {
+  BillingScenario s("serve-sigterm");
+  drop_days(s, "2026-10-25", "2026-12-05");
+  map_everything(s);
+  // One line per write call, two seconds each: the stop lands inside the first call.
+  configure(s,
+            {{"timezone", "UTC"},
+             {"sync", {{"stop_after_failures", 1}}},
+             {"schedule",
+              {{"collect", {{"at", "00:30"}, {"jitter_minutes", 0}}}, {"sync", {{"at", "02:00"}}}}},
+             {"service", {{"listen", ""}}},
+             {"testing", {{"allow_test_clock", true}}}},
+            R"({"write_delay_ms": 2000})");
+  const auto out = s.dir / "serve.out", err = s.dir / "serve.err";
+  pid_t pid = start_meterbridge(
+      {"--config", s.config.string(), "serve", "--test-clock", "2026-12-01T01:59:57Z"}, {}, out,
+      err);
+  REQUIRE(wait_for(err, "sync: slot 2026-12-01 starts"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const auto stop = std::chrono::steady_clock::now();
+  kill(pid, SIGTERM);
+  const int code = wait_exit(pid);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stop).count();
+  INFO(read_text(err));
+  CHECK(code == 0);
+  CHECK(seconds < 10);
+  WARN("SIGTERM to exit during a sync: " << seconds << " s");
+  json ledger = s.ledger();
+  CHECK(ledger["writes"] == 1);  // the write in progress completed and was journaled
+  const auto store = s.dir / "data" / "billing.sqlite3";
+  CHECK(column(store, "SELECT result FROM service_slots WHERE job = 'sync'") ==
+        std::vector<std::string>{"cancelled"});
+  // The next start runs the cancelled slot again and completes it, without a second write of
+  // the line already there.
+  ProcessResult next =
+      s.run({"serve", "--test-clock", "2026-12-01T03:00:00Z,jump,until=2026-12-01T04:00:00Z"});
+  INFO(next.err);
+  REQUIRE(next.exit_code == 0);
+  ledger = s.ledger();
+  CHECK(ledger["writes"] == 3);
+  CHECK(ledger["lines"].size() == 3);
+  CHECK(column(store, "SELECT result || ' ' || attempts FROM service_slots WHERE job = 'sync'") ==
+        std::vector<std::string>{"ok 2"});
+}
+
+TEST_CASE("health, readiness, metrics (promtool), SIGHUP reloads, status asks the service") {
+  BillingScenario s("serve-health");
+  drop_days(s, "2026-11-01", "2026-11-12");
+  map_everything(s);
+  const int port = free_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  const json sections = {{"timezone", "UTC"},
+                         {"schedule", {{"sync", {{"at", "02:00"}}}}},
+                         {"service", {{"listen", listen}}},
+                         {"testing", {{"allow_test_clock", true}}}};
+  configure(s, sections, R"({"check_error": "the PSA refused the API keys"})");
+  const auto out = s.dir / "serve.out", err = s.dir / "serve.err";
+  pid_t pid = start_meterbridge(
+      {"--config", s.config.string(), "serve", "--test-clock", "2026-11-10T12:00:00Z"}, {}, out,
+      err);
+  REQUIRE(wait_for(err, "health and metrics on http://127.0.0.1:" + std::to_string(port)));
+  httplib::Client http("127.0.0.1", port);
+  REQUIRE(wait_for(err, "collect: slot 2026-11-10 ok"));
+
+  CHECK(http.Get("/healthz")->status == 200);
+  auto ready = http.Get("/readyz");
+  CHECK(ready->status == 503);
+  CHECK(ready->body.find("instance psa: the PSA refused the API keys") != std::string::npos);
+  auto metrics = http.Get("/metrics");
+  REQUIRE(metrics->status == 200);
+  write_file(s.dir / "metrics.txt", metrics->body);
+  const std::string promtool = std::string(METERBRIDGE_PROMTOOL) + " check metrics < " +
+                               (s.dir / "metrics.txt").string() + " > " +
+                               (s.dir / "promtool.txt").string() + " 2>&1";
+  CHECK(std::system(promtool.c_str()) == 0);
+  CHECK(read_text(s.dir / "promtool.txt").empty());
+  CHECK(metrics->body.find("meterbridge_ready 0") != std::string::npos);
+  CHECK(metrics->body.find("meterbridge_job_last_success{job=\"collect\"} 1") != std::string::npos);
+  CHECK(metrics->body.find("meterbridge_source_records_collected{instance=\"drop\"} 6") !=
+        std::string::npos);
+  CHECK(metrics->body.find("meterbridge_job_next_run_timestamp_seconds{job=\"sync\"} 1794362400") !=
+        std::string::npos);  // 2026-11-11T02:00:00Z
+
+  // SIGHUP with a valid config: the sink's credentials are right now, sync moves to 03:00.
+  json changed = sections;
+  changed["schedule"]["sync"]["at"] = "03:00";
+  configure(s, changed);
+  kill(pid, SIGHUP);
+  REQUIRE(wait_for(err, "config reloaded"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(http.Get("/readyz")->status == 200);
+  json status = json::parse(http.Get("/status")->body);
+  CHECK(status["jobs"][1]["next_run"] == "2026-11-11T03:00:00Z");
+
+  // SIGHUP with a broken config: logged, the running one stays.
+  write_file(s.config, "{\"config_version\": 1, \"timezone\": \"Mars/Base\"}");
+  kill(pid, SIGHUP);
+  REQUIRE(wait_for(err, "the config stays as it was"));
+  CHECK(read_text(err).find("/timezone") != std::string::npos);
+  CHECK(http.Get("/healthz")->status == 200);
+  status = json::parse(http.Get("/status")->body);
+  CHECK(status["jobs"][1]["next_run"] == "2026-11-11T03:00:00Z");
+
+  // `meterbridge status` asks the running service.
+  configure(s, changed);
+  ProcessResult st = s.run({"status", "--format", "json"});
+  INFO(st.out << st.err);
+  CHECK(st.exit_code == 0);
+  json st_json = json::parse(st.out);
+  CHECK(st_json["service"]["running"] == true);
+  CHECK(st_json["service"]["status"]["jobs"][0]["last_run"]["result"] == "ok");
+
+  kill(pid, SIGTERM);
+  CHECK(wait_exit(pid) == 0);
+  st = s.run({"status"});
+  CHECK(st.exit_code == 1);
+  CHECK(st.out.find("Service: not running (nothing answers on " + listen + ")") !=
+        std::string::npos);
+  CHECK(st.out.find("collect  2026-11-10  ok") != std::string::npos);
+}
