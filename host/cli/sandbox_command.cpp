@@ -20,6 +20,7 @@ int run_scenarios(const po::variables_map& vm) {
                 "' is not a scenario; use sophos-connectwise, kaseya-autotask or all");
   ScenarioOptions options;
   options.keep = vm.count("keep") > 0;
+  options.serve = vm.count("serve") > 0;
   options.dir_given = vm.count("dir") > 0;
   options.emulator_dirs = sandbox_steps::emulator_dirs(vm);
   const fs::path dir = sandbox_steps::make_work_dir(vm);
@@ -48,6 +49,9 @@ int run_sandbox_command(CommandContext& context) {
       "scenario", po::value<std::string>()->default_value("sophos-connectwise")->value_name("NAME"),
       "sophos-connectwise, kaseya-autotask, or all")(
       "keep", "leave the emulators running and the demo directory in place")(
+      "serve",
+      "then run `meterbridge serve` on the same config with a fast test clock: its scheduled "
+      "collect and sync, /metrics, `meterbridge status`, and a stop by SIGTERM")(
       "dir", po::value<std::string>()->value_name("DIR"),
       "put the demo here (must be empty or absent; default: a new temporary directory)")(
       "emulators", po::value<std::string>()->value_name("DIR"),
@@ -55,8 +59,8 @@ int run_sandbox_command(CommandContext& context) {
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
     std::cout
-        << "Usage: meterbridge sandbox [--scenario NAME] [--keep] [--dir DIR] [--emulators "
-           "DIR]\n\n"
+        << "Usage: meterbridge sandbox [--scenario NAME] [--serve] [--keep] [--dir DIR] "
+           "[--emulators DIR]\n\n"
            "A full billing run on demo data, with no account needed: starts the API\n"
            "emulators on free loopback ports, writes a config in a temporary directory, then\n"
            "runs discover, map auto, suggestions, product mappings, a sync, a second sync\n"

@@ -145,6 +145,7 @@ int run_kaseya_autotask(const ScenarioOptions& options) {
   print_consolidated(at.url(), demo.autotask_seed);
   sb.step({"insights"});
   ok = ok && first.exit_code == 0 && second.exit_code == 0 && again.writes == 0;
+  if (options.serve) ok = run_serve_demo(config) && ok;
 
   std::cout << "\n";
   if (options.keep) {

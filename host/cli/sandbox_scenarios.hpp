@@ -14,7 +14,13 @@ struct ScenarioOptions {
   std::filesystem::path dir;  // the scenario's own, empty directory
   bool dir_given = false;     // --dir: never remove it
   std::vector<std::filesystem::path> emulator_dirs;  // where the emulator executables are
+  bool serve = false;  // --serve: then run `meterbridge serve` on the same config and emulators
 };
+
+// --serve: runs `meterbridge serve` on a scenario's config with a fast test clock until its
+// scheduled sync finished, shows /metrics and `meterbridge status`, stops it with SIGTERM.
+// True when the collect and sync ran and the service exited 0.
+bool run_serve_demo(const std::filesystem::path& config_file);
 
 // Sophos Central to ConnectWise Manage (the default).
 int run_sophos_connectwise(const ScenarioOptions& options);

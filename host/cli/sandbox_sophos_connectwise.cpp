@@ -110,6 +110,7 @@ int run_sophos_connectwise(const ScenarioOptions& options) {
   sb.step({"report", "reconcile", "--period", period});
   ok = ok && first.exit_code == 0 && second.exit_code == 0 && again.writes == 0;
 
+  if (options.serve) ok = run_serve_demo(config) && ok;
   std::cout << "\n";
   if (keep) {
     const pid_t pids[] = {sophos.pid(), cw.pid()};

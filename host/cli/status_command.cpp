@@ -74,12 +74,15 @@ void print_table(const json& out) {
     std::cout << "Service: running on " << service["listen"].get<std::string>() << " (pid "
               << s.value("pid", 0) << ", since " << s.value("started_at", "?") << ", "
               << (s["ready"].value("ok", false) ? "ready" : "NOT ready") << ")\n";
-    for (const auto& r : s["ready"].value("reasons", json::array())) {
+    const json reasons = s["ready"].value("reasons", json::array());
+    for (const auto& r : reasons) {
       std::cout << "  not ready: " << r.get<std::string>() << '\n';
     }
-    if (s.value("test_clock", false)) std::cout << "  TEST CLOCK: now " << s["now"] << '\n';
+    if (s.value("test_clock", false))
+      std::cout << "  TEST CLOCK: now " << s.value("now", "?") << '\n';
     TextTable jobs({"JOB", "LAST SLOT", "RESULT", "FINISHED", "NEXT RUN"});
-    for (const auto& j : s.value("jobs", json::array())) {
+    const json job_list = s.value("jobs", json::array());
+    for (const auto& j : job_list) {
       const json& last = j["last_run"];
       jobs.add_row({j["job"].get<std::string>(),
                     last.is_object() ? text_or(last["slot"], "-") : "-",
@@ -89,10 +92,11 @@ void print_table(const json& out) {
     }
     jobs.print(std::cout);
     TextTable inst({"INSTANCE", "KIND", "LAST RUN", "RESULT", "API CALLS", "API ERRORS"});
-    for (const auto& i : s.value("instances", json::array())) {
+    const json instances = s.value("instances", json::array());
+    for (const auto& i : instances) {
       int64_t errors = 0;
-      for (const auto& [cls, n] : i.value("api_errors", json::object()).items())
-        errors += n.get<int64_t>();
+      const json by_class = i.value("api_errors", json::object());
+      for (const auto& [cls, n] : by_class.items()) errors += n.get<int64_t>();
       inst.add_row({i["instance"].get<std::string>(), text_or(i["kind"], "?"),
                     text_or(i["last_run_at"], "-"), text_or(i["last_result"], "-"),
                     std::to_string(i.value("api_calls", 0)), std::to_string(errors)});

@@ -161,3 +161,23 @@ TEST_CASE("the kaseya-autotask sandbox bills three modules into one contract per
   CHECK(r.out.find("sandbox-datto-secret") == std::string::npos);
   CHECK(r.out.find("sandbox-autotask-secret") == std::string::npos);
 }
+
+TEST_CASE(
+    "sandbox --serve runs the service on the demo: scheduled collect and sync, metrics, "
+    "status, SIGTERM") {
+  auto dir = fresh_dir("sandbox-serve") / "demo";
+  auto r = run_meterbridge({"sandbox", "--serve", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex(R"(sync: slot (\d{4}-\d{2}-\d{2}) ok)")));
+  CHECK(r.out.find("meterbridge_job_last_success{job=\"collect\"} 1") != std::string::npos);
+  CHECK(r.out.find("meterbridge_job_last_success{job=\"sync\"} 1") != std::string::npos);
+  CHECK(r.out.find("meterbridge_ready 1") != std::string::npos);
+  // The daily sync after the sandbox's own two syncs has nothing to write.
+  CHECK(r.out.find("meterbridge_sink_lines{instance=\"connectwise\",result=\"written\"} 0") !=
+        std::string::npos);
+  CHECK(r.out.find("Service: running on 127.0.0.1:") != std::string::npos);
+  CHECK(std::regex_search(r.out,
+                          std::regex(R"(meterbridge serve exited 0 \d+\.\d+ s after SIGTERM)")));
+}
