@@ -299,3 +299,55 @@ TEST_CASE("health, readiness, metrics (promtool), SIGHUP reloads, status asks th
         std::string::npos);
   CHECK(st.out.find("collect  2026-11-10  ok") != std::string::npos);
 }
+
+TEST_CASE("a CLI sync and a scheduled job never write at once: the job waits, nothing is lost") {
+  BillingScenario s("serve-lock");
+  drop_days(s, "2026-10-25", "2026-12-05");
+  map_everything(s);
+  configure(s,
+            {{"timezone", "UTC"},
+             {"sync", {{"stop_after_failures", 1}}},
+             {"schedule",
+              {{"collect", {{"at", "00:30"}, {"jitter_minutes", 0}}},
+               {"sync", {{"at", "02:00"}}},
+               {"lock_wait_seconds", 60}}},
+             {"service", {{"listen", ""}}},
+             {"testing", {{"allow_test_clock", true}}}},
+            R"({"write_delay_ms": 1500})");
+  // The operator's sync of November holds the writer lock for about 3 s (two slow writes).
+  const auto cli_out = s.dir / "cli.out", cli_err = s.dir / "cli.err";
+  pid_t cli = start_meterbridge({"--config", s.config.string(), "sync", "--period", "2026-11"}, {},
+                                cli_out, cli_err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ProcessResult serve =
+      s.run({"serve", "--test-clock", "2026-12-01T01:59:00Z,jump,until=2026-12-01T03:00:00Z"});
+  INFO(serve.err);
+  CHECK(serve.exit_code == 0);
+  CHECK(wait_exit(cli) == 0);
+  CHECK(serve.err.find("waiting: the billing store") != std::string::npos);
+  CHECK(serve.err.find("(meterbridge sync)") != std::string::npos);
+  // Both ran: the CLI wrote the three lines, the billing-day sync found them in place.
+  CHECK(s.ledger()["writes"] == 3);
+  const auto store = s.dir / "data" / "billing.sqlite3";
+  CHECK(column(store, "SELECT job || ' ' || result FROM service_slots ORDER BY job") ==
+        std::vector<std::string>{"collect ok", "sync ok"});
+  // And a CLI sync started while a job writes fails at once, naming the job, unless --wait.
+  configure(s,
+            {{"timezone", "UTC"},
+             {"schedule", {{"sync", {{"at", "02:00"}, {"daily", true}}}}},
+             {"service", {{"listen", ""}}},
+             {"testing", {{"allow_test_clock", true}}}},
+            R"({"write_delay_ms": 1500})");
+  // The PSA lost the lines: the daily sync writes them again, slowly, holding the lock.
+  std::filesystem::remove(s.ledger_file);
+  const auto out = s.dir / "serve.out", err = s.dir / "serve.err";
+  pid_t pid = start_meterbridge(
+      {"--config", s.config.string(), "serve", "--test-clock", "2026-12-02T01:59:58Z"}, {}, out,
+      err);
+  REQUIRE(wait_for(err, "sync: slot 2026-12-02 starts"));
+  ProcessResult refused = s.run({"sync", "--period", "2026-11"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("(meterbridge serve: sync)") != std::string::npos);
+  kill(pid, SIGTERM);
+  CHECK(wait_exit(pid) == 0);
+}
