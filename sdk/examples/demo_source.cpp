@@ -9,7 +9,8 @@ class DemoSource : public meterbridge::SourcePlugin {
   DemoSource(meterbridge::Host host, const json& settings)
       : host_(host),
         customers_(settings.at("customers")),
-        sku_(settings.value("sku", "DEMO-SEATS")) {}
+        sku_(settings.value("sku", "DEMO-SEATS")),
+        current_counts_only_(settings.value("current_counts_only", false)) {}
 
   // Deeper checks than the schema can express; runs without an instance.
   static void validate_settings(const json& settings) {
@@ -21,8 +22,9 @@ class DemoSource : public meterbridge::SourcePlugin {
     }
   }
 
-  // Its counts come from settings, so any day can be answered.
-  bool answers_past_days() const override { return true; }
+  // Its counts come from settings, so any day can be answered; current_counts_only makes it
+  // behave like a vendor API that only knows today's counts (PROTOCOL.md P6.9).
+  bool answers_past_days() const override { return !current_counts_only_; }
 
   json check() override {
     host_.info("check: " + std::to_string(customers_.size()) + " customers configured");
@@ -59,6 +61,7 @@ class DemoSource : public meterbridge::SourcePlugin {
   meterbridge::Host host_;
   json customers_;
   std::string sku_;
+  bool current_counts_only_;
 };
 
 MB_PLUGIN(DemoSource, "Demo source: a fixed seat count per customer, from settings", R"({
@@ -67,6 +70,7 @@ MB_PLUGIN(DemoSource, "Demo source: a fixed seat count per customer, from settin
   "additionalProperties": false,
   "properties": {
     "sku": {"type": "string", "minLength": 1},
+    "current_counts_only": {"type": "boolean"},
     "customers": {"type": "array", "minItems": 1, "items": {
       "type": "object", "required": ["id", "name", "seats"], "additionalProperties": false,
       "properties": {"id": {"type": "string", "minLength": 1}, "name": {"type": "string"},

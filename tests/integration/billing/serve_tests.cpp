@@ -110,9 +110,18 @@ TEST_CASE("a month of schedule in seconds: billing day 31, a company's own day, 
   map_everything(s);
   REQUIRE(s.run({"billing", "set", "--day", "31"}).exit_code == 0);
   REQUIRE(s.run({"billing", "company", "C2", "--day", "15"}).exit_code == 0);
-  // New York falls back on 2026-11-01: 01:30 happens twice there.
+  // New York falls back on 2026-11-01: 01:30 happens twice there. Beside the drop, a source
+  // that only knows today's counts (as Datto RMM).
+  json plugins = json::parse(read_text(s.config))["plugins"];
+  plugins["current"] = {
+      {"enabled", true},
+      {"plugin", "demo-source"},
+      {"settings",
+       {{"current_counts_only", true},
+        {"customers", json::array({{{"id", "d-1"}, {"name", "Current Only"}, {"seats", 4}}})}}}};
   configure(s,
             {{"timezone", "America/New_York"},
+             {"plugins", plugins},
              {"schedule",
               {{"collect", {{"at", "00:30"}, {"jitter_minutes", 0}}}, {"sync", {{"at", "01:30"}}}}},
              {"service", {{"listen", ""}}},
@@ -148,6 +157,21 @@ TEST_CASE("a month of schedule in seconds: billing day 31, a company's own day, 
     CHECK(slots.back() == "2026-12-01 ok 1");
     for (const auto& slot : slots) CHECK(slot.substr(10) == " ok 1");
   }
+  // The catch-up asked every source for the missed days 11-20..11-25: the drop answered them,
+  // the current-counts source only today (11-25), so its missed days stay missing.
+  const std::string day_text = "date(day * 86400, 'unixepoch')";
+  CHECK(column(store, "SELECT COUNT(*) FROM collections WHERE source = 'drop'")[0] ==
+        "33");  // 10-25 by hand, then 10-31 .. 12-01 by the schedule (each slot: its day and the
+                // one before)
+  auto current = column(
+      store, "SELECT " + day_text + " FROM collections WHERE source = 'current' ORDER BY day");
+  REQUIRE(current.size() == 27);  // 11-01 .. 12-01 but 11-21 .. 11-24
+  CHECK(current[19] == "2026-11-20");
+  CHECK(current[20] == "2026-11-25");
+  CHECK(column(store,
+               "SELECT detail FROM service_slots WHERE job = 'collect' AND slot = "
+               "'2026-11-21'")[0]
+            .find("the source only answers today") != std::string::npos);
   // The repeated 01:30 ran once, at its first occurrence (EDT).
   CHECK(column(store,
                "SELECT due_at FROM service_slots WHERE job = 'sync' AND "
