@@ -104,6 +104,8 @@ void print_table(const json& out) {
     inst.print(std::cout);
     std::cout << "Unmapped customers with usage: " << s.value("unmapped_customers_with_usage", 0)
               << '\n';
+    const json missed = s.value("missed_beyond_catch_up", json::array());
+    for (const auto& m : missed) std::cout << "MISSED: " << m.get<std::string>() << '\n';
     return;
   }
   std::cout << "Service: not running (" << service["error"].get<std::string>() << ")\n"

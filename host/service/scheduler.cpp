@@ -94,6 +94,7 @@ void Scheduler::run() {
   spdlog::info("serve: started (time zone {}, store {}{})", config_->timezone,
                paths_.store_file.string(),
                test_clock() ? ", TEST CLOCK: not for real billing" : "");
+  warn_beyond_catch_up();
   check_instances();
   refresh_status(host_now());
   const auto until = test_clock() ? test_clock()->until : std::nullopt;
@@ -122,6 +123,33 @@ void Scheduler::run() {
   }
   refresh_status(host_now());
   spdlog::info("serve: stopped");
+}
+
+void Scheduler::warn_beyond_catch_up() {
+  // A billing day missed longer ago than catch_up_days is not synced by the service: say so,
+  // with the command that bills it, rather than leave a period silently unbilled.
+  if (!config_->schedule.sync.enabled) return;
+  store::SlotStore slots(store_->db());
+  auto last = slots.latest("sync", 1);
+  if (last.empty()) return;
+  const auto last_day = engine::parse_iso_date(last[0].slot);
+  const engine::Day today = local_day(zone_, host_now());
+  const engine::Day oldest = today - config_->schedule.collect.catch_up_days;
+  if (!last_day || *last_day + 1 >= oldest) return;
+  std::vector<engine::Day> missed;
+  for (engine::Day d = *last_day + 1; d < oldest; ++d) missed.push_back(d);
+  for (const auto& [period, days] :
+       sync_targets(missed, today, false, billing_days_in_use(*store_))) {
+    std::string names;
+    for (int32_t bd : days) names += (names.empty() ? "" : ", ") + std::to_string(bd);
+    const std::string text = "the billing-day sync of period " + engine::format_year_month(period) +
+                             " (billing day " + names +
+                             ") was missed more than catch_up_days ago and does not run by "
+                             "itself: run `meterbridge sync --period " +
+                             engine::format_year_month(period) + "`";
+    spdlog::error("serve: {}", text);
+    missed_beyond_catch_up_.push_back(text);
+  }
 }
 
 void Scheduler::stop() {
@@ -234,13 +262,20 @@ void Scheduler::execute(Job& job, const std::vector<Slot>& slots,
     if (r.ok) check_failures_.erase(r.instance);
     instance_runs_[r.instance] = std::move(r);
   }
-  // What `insights` calls unmapped usage, counted for the metrics after every job.
+  count_unmapped_with_usage();
+  auto log = outcome.result == "ok" ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(log, "{}: slot {} {} in {} ms: {}", job.name, names, outcome.result, ms,
+              outcome.detail.dump());
+}
+
+void Scheduler::count_unmapped_with_usage() {
+  // What `insights` calls unmapped usage, counted for the metrics after every job: the distinct
+  // vendor customers with usage in the running period and no PSA company.
   try {
-    engine::Plan plan =
-        engine::build_plan(*store_,
-                           engine::period_containing(local_day(zone_, host_now()),
-                                                     engine::global_billing_day(store_->mapping())),
-                           local_day(zone_, host_now()));
+    const engine::Day today = local_day(zone_, host_now());
+    engine::Plan plan = engine::build_plan(
+        *store_, engine::period_containing(today, engine::global_billing_day(store_->mapping())),
+        today);
     std::set<std::pair<std::string, std::string>> unmapped;
     for (const auto& e : plan.exceptions) {
       if (e.kind == "unmapped-customer") unmapped.emplace(e.source, e.customer_id);
@@ -249,9 +284,6 @@ void Scheduler::execute(Job& job, const std::vector<Slot>& slots,
   } catch (const std::exception& e) {
     spdlog::warn("status: cannot count unmapped customers: {}", e.what());
   }
-  auto log = outcome.result == "ok" ? spdlog::level::info : spdlog::level::warn;
-  spdlog::log(log, "{}: slot {} {} in {} ms: {}", job.name, names, outcome.result, ms,
-              outcome.detail.dump());
 }
 
 JobOutcome Scheduler::run_job(const Job& job, const std::vector<Slot>& slots,
@@ -291,10 +323,9 @@ TimePoint Scheduler::next_wake(TimePoint now) {
   return next;
 }
 
-void Scheduler::refresh_status(TimePoint now) {
+json Scheduler::jobs_status(TimePoint now, std::vector<std::string>& reasons) {
   store::SlotStore slots(store_->db());
   json jobs = json::array();
-  std::vector<std::string> reasons;
   for (const Job& job : jobs_) {
     json entry = {{"job", job.name}, {"enabled", job.enabled}};
     if (job.enabled) {
@@ -324,9 +355,12 @@ void Scheduler::refresh_status(TimePoint now) {
     entry["runs"] = runs;
     jobs.push_back(entry);
   }
+  return jobs;
+}
+
+json Scheduler::instances_status(std::vector<std::string>& reasons) {
   const auto counts = api_counts();
   json instances = json::array();
-  size_t refused = host_->load_report().refusals.size();
   for (const InstanceConfig& inst : config_->plugins) {
     if (!inst.enabled) continue;
     auto module = host_->find_plugin(inst.plugin);
@@ -360,6 +394,14 @@ void Scheduler::refresh_status(TimePoint now) {
     }
     instances.push_back(entry);
   }
+  return instances;
+}
+
+void Scheduler::refresh_status(TimePoint now) {
+  std::vector<std::string> reasons;
+  json jobs = jobs_status(now, reasons);
+  json instances = instances_status(reasons);
+  const size_t refused = host_->load_report().refusals.size();
   const auto clock = test_clock();
   json doc = {{"schema", "service-status.v1"},
               {"version", METERBRIDGE_VERSION},
@@ -374,7 +416,8 @@ void Scheduler::refresh_status(TimePoint now) {
               {"ready", {{"ok", reasons.empty()}, {"reasons", reasons}}},
               {"jobs", jobs},
               {"instances", instances},
-              {"unmapped_customers_with_usage", unmapped_with_usage_}};
+              {"unmapped_customers_with_usage", unmapped_with_usage_},
+              {"missed_beyond_catch_up", missed_beyond_catch_up_}};
   std::lock_guard<std::mutex> lock(mutex_);
   status_ = std::move(doc);
 }

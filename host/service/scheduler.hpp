@@ -55,11 +55,15 @@ class Scheduler {
   struct Job;
   void apply_config(std::unique_ptr<Config> config);
   void check_instances();
+  void warn_beyond_catch_up();
   bool run_due_job(TimePoint now);
   void execute(Job& job, const std::vector<Slot>& slots, const std::vector<std::string>& only);
   JobOutcome run_job(const Job& job, const std::vector<Slot>& slots,
                      const std::vector<std::string>& only);
   TimePoint next_wake(TimePoint now);
+  void count_unmapped_with_usage();
+  nlohmann::json jobs_status(TimePoint now, std::vector<std::string>& reasons);
+  nlohmann::json instances_status(std::vector<std::string>& reasons);
   void refresh_status(TimePoint now);
   void wait_until(TimePoint deadline);
 
@@ -73,6 +77,7 @@ class Scheduler {
   std::map<std::string, InstanceRun> instance_runs_;
   std::map<std::string, std::string> check_failures_;  // instance -> why its check failed
   int64_t unmapped_with_usage_ = 0;
+  std::vector<std::string> missed_beyond_catch_up_;  // billing-day syncs the service won't run
   std::string started_at_;
   std::function<void()> tick_;
 

@@ -375,3 +375,25 @@ TEST_CASE("a CLI sync and a scheduled job never write at once: the job waits, no
   kill(pid, SIGTERM);
   CHECK(wait_exit(pid) == 0);
 }
+
+TEST_CASE(
+    "a billing day missed longer ago than catch_up_days is named with the command that bills it") {
+  BillingScenario s("serve-beyond");
+  drop_days(s, "2026-10-25", "2026-12-05");
+  map_everything(s);
+  configure(s, {{"timezone", "UTC"},
+                {"schedule", {{"collect", {{"jitter_minutes", 0}, {"catch_up_days", 3}}}}},
+                {"service", {{"listen", ""}}},
+                {"testing", {{"allow_test_clock", true}}}});
+  REQUIRE(s.run({"serve", "--test-clock", "2026-11-20T00:00:00Z,jump,until=2026-11-21T00:00:00Z"})
+              .exit_code == 0);
+  // Down from 11-21 to 12-05: the 12-01 billing day is 4 days back, one more than caught up.
+  ProcessResult r =
+      s.run({"serve", "--test-clock", "2026-12-05T03:00:00Z,jump,until=2026-12-05T04:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("the billing-day sync of period 2026-11 (billing day 1) was missed more than "
+                   "catch_up_days ago and does not run by itself: run `meterbridge sync "
+                   "--period 2026-11`") != std::string::npos);
+  CHECK(s.ledger()["writes"] == 0);  // nothing was billed behind the operator's back either
+}
