@@ -15,7 +15,7 @@
 #              This script builds nothing (bench/README.md).
 #   WORKDIR    default BUILD_DIR/bench-serve; made fresh on every run.
 # Environment: IDLE_SECONDS=30 DELAY_MS=250 STOP_AFTER=3
-# Needs: jq, curl.
+# Needs: jq, curl (and sqlite3 for the journal line).
 set -euo pipefail
 
 [ $# -ge 1 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -36,20 +36,20 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 # The sandbox leaves its emulators running (--keep) and its mapped store in $work/sbx.
-"$exe" sandbox --keep --dir "$work/sbx" > "$work/sandbox.out"
+"$exe" sandbox --keep --dir "$work/sbx" > "$work/sandbox.out" 2> "$work/sandbox.err"
 read -r sophos_pid cw_pid < <(sed -n 's/.*keep running (pids \([0-9]*\), \([0-9]*\)).*/\1 \2/p' "$work/sandbox.out")
 pids+=("$sophos_pid" "$cw_pid")
 clock_tck=$(getconf CLK_TCK)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 wait_log() { for _ in $(seq 1 600); do grep -q "$2" "$1" && return 0; sleep 0.1; done; echo "timed out waiting for '$2' in $1" >&2; exit 1; }
-stop_and_time() {  # SIGTERM, then seconds until exit (to ms), and the exit code
+stop_and_time() {  # SIGTERM, then the time until exit and the exit code, in $stopped
   local pid=$1 start end code=0
   start=$(date +%s%N)
   kill -TERM "$pid"
   wait "$pid" || code=$?
   end=$(date +%s%N)
-  echo "$(( (end - start) / 1000000 )) ms, exit code $code"
+  stopped="$(( (end - start) / 1000000 )) ms, exit code $code"
 }
 
 # 1 and 2: idle.
@@ -70,7 +70,8 @@ cpu=$(awk -v d=$((t1 - t0)) -v hz="$clock_tck" -v s="$idle_seconds" 'BEGIN {prin
 echo "idle: CPU ${cpu} % over ${idle_seconds} s ($((t1 - t0)) ticks), VmRSS $((rss / 1024)) MiB, peak VmHWM $((hwm / 1024)) MiB, $threads threads"
 curl -fsS "http://127.0.0.1:$port/metrics" > "$work/metrics.txt"
 echo "idle: /metrics $(wc -l < "$work/metrics.txt") lines"
-echo "SIGTERM while idle: $(stop_and_time "$serve_pid")"
+stop_and_time "$serve_pid"
+echo "SIGTERM while idle: $stopped"
 
 # 3: SIGTERM during a sync. A fresh ConnectWise (the seed's state: no additions).
 kill "$cw_pid"
@@ -92,11 +93,18 @@ pids+=("$serve_pid")
 wait_log "$work/sync.log" "sync: slot $today starts"
 sleep "$stop_after"
 before=$(curl -fsS "$cw_url/_emulator/requests" | jq '[.[] | select(.method == "POST")] | length' 2>/dev/null || echo "?")
-echo "SIGTERM ${stop_after} s into a sync (${delay_ms} ms per ConnectWise write, ${before} POSTs so far): $(stop_and_time "$serve_pid")"
+stop_and_time "$serve_pid"
+echo "SIGTERM ${stop_after} s into a sync (${delay_ms} ms per ConnectWise write, ${before} POSTs so far): $stopped"
 grep -o 'sync: slot [0-9-]* cancelled[^:]*' "$work/sync.log" || { echo "the sync was not cancelled" >&2; exit 1; }
 curl -fsS -X DELETE "$cw_url/_emulator/faults" > /dev/null
 "$exe" --config "$work/sync.json" serve --test-clock "${today}T03:00:00Z,jump,until=${today}T04:00:00Z" 2> "$work/resume.log"
 grep -o 'sync: slot [0-9-]* ok[^:]*' "$work/resume.log"
-additions=$(curl -fsS "$cw_url/_emulator/state" | jq '(.additions // []) | length')
-echo "after the resumed slot: ConnectWise holds $additions additions (the plan has 80 lines)"
-[ "$additions" = 80 ] || { echo "expected 80 additions" >&2; exit 1; }
+curl -fsS "$cw_url/_emulator/requests" > "$work/cw-requests.json"
+curl -fsS "$cw_url/_emulator/state" > "$work/cw-state.json"
+owned='[.additions[] | select((.invoiceDescription // "") | startswith("[meterbridge"))]'
+additions=$(jq "$owned | length" "$work/cw-state.json")
+distinct=$(jq "$owned | map(\"\\(.agreementId)/\\(.product.identifier)\") | unique | length" "$work/cw-state.json")
+echo "after the resumed slot: ConnectWise holds $additions additions meterbridge wrote, for $distinct distinct (agreement, product) (the plan has 80 lines)"
+[ "$additions" = 80 ] && [ "$distinct" = 80 ] || { echo "expected 80 additions, one per line" >&2; exit 1; }
+grep -o 'sync: slot [0-9-]* cancelled[^:]*' "$work/sync.log" > /dev/null
+echo "journal of the cancelled run: $(sqlite3 "$work/sbx/data/billing.sqlite3" "SELECT group_concat(status || ' ' || n, ', ') FROM (SELECT status, COUNT(*) AS n FROM journal WHERE entry = 'outcome' AND run_id = (SELECT MAX(id) FROM runs WHERE command LIKE 'serve sync%' AND status = 'failed') GROUP BY status)" 2>/dev/null || echo '(sqlite3 missing)')"

@@ -48,7 +48,7 @@ class Scheduler {
   void reload(Config config);
   // The status document "service-status.v1" (see health_server.hpp).
   nlohmann::json status() const;
-  // Called on every loop turn and at least once a second while waiting (systemd's watchdog).
+  // Called on every loop turn, at least every 15 s while waiting (systemd's watchdog).
   void set_tick(std::function<void()> tick) { tick_ = std::move(tick); }
 
  private:

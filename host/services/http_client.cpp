@@ -29,6 +29,9 @@ struct Exchange {
   std::string body;
   std::map<std::string, std::string> headers;
   const std::function<bool()>* cancelled = nullptr;
+  // A read in flight is abandoned at once when the host cancels; a write is let finish (within
+  // its timeout), so that its outcome is known and journaled instead of "sent, may have landed".
+  bool abort_on_cancel = true;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
@@ -58,7 +61,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* ex = static_cast<Exchange*>(user);
-  return (ex->cancelled && *ex->cancelled && (*ex->cancelled)()) ? 1 : 0;
+  return (ex->abort_on_cancel && ex->cancelled && *ex->cancelled && (*ex->cancelled)()) ? 1 : 0;
 }
 
 std::string without_query(const std::string& url) {
@@ -194,6 +197,7 @@ HttpOutcome HttpClient::exchange(const json& request, const std::function<bool()
     std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
     Exchange ex;
     ex.cancelled = &is_cancelled;
+    ex.abort_on_cancel = method == "GET" || method == "HEAD";
     curl_slist* headers = nullptr;
     if (request.contains("headers")) {
       for (const auto& [k, v] : request["headers"].items()) {

@@ -433,8 +433,15 @@ json Sink::apply(const json& lines) {
   json out = json::array();
   bool wrote = false;  // once something was written the call must answer, not fail
   for (const json& l : lines) {
-    host_.throw_if_cancelled();
     const json key = l.is_object() && l.contains("key") ? l["key"] : json(nullptr);
+    if (host_.cancelled()) {
+      // The host is stopping (SIGTERM of serve): the lines written so far are answered with what
+      // they did, so the journal records them; the rest were certainly not sent.
+      if (!wrote) host_.throw_if_cancelled();
+      out.push_back(meterbridge::sink_error_line(key, "not attempted: cancelled by the host",
+                                                 MB_E_CANCELLED));
+      continue;
+    }
     bool sent = false;  // this line sent a write
     try {
       out.push_back(apply_line(l, sent));
@@ -452,7 +459,7 @@ json Sink::apply(const json& lines) {
       out.push_back(meterbridge::sink_error_line(key, e.what(), e.status(), sent));
     } catch (const meterbridge::Error& e) {
       wrote = wrote || sent;
-      if (!wrote || e.status() == MB_E_CANCELLED) throw;
+      if (!wrote) throw;
       out.push_back(meterbridge::sink_error_line(key, e.what(), e.status()));
     }
   }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "loopback_server.hpp"
 #include "services/http_client.hpp"
@@ -357,4 +358,35 @@ TEST_CASE("a redirect is answered to the plugin, never followed") {
   CHECK(out.response["status"] == 302);
   CHECK(out.response["headers"]["location"] == target.url() + "/target");
   CHECK(reached == 0);
+}
+
+TEST_CASE("a cancelled read in flight is abandoned, a write in flight finishes with its answer") {
+  LoopbackServer<> s;
+  s.server().Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    res.set_content("late", "text/plain");
+  });
+  std::atomic<int> posts{0};
+  s.server().Post("/slow", [&](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ++posts;
+    res.status = 201;
+    res.set_content("{\"id\": 7}", "application/json");
+  });
+  s.start();
+  HttpClient client(HttpSettings{}, [](std::chrono::milliseconds) {});
+  // The host starts shutting down 200 ms into each request.
+  auto cancel_soon = [] {
+    auto at = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    return [at] { return std::chrono::steady_clock::now() >= at; };
+  };
+  auto start = std::chrono::steady_clock::now();
+  auto read = client.perform(get(s.url() + "/slow"), cancel_soon());
+  CHECK(read.status == MB_E_CANCELLED);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(700));
+  json write = {{"method", "POST"}, {"url", s.url() + "/slow"}, {"body", "{}"}};
+  auto written = client.perform(write, cancel_soon());
+  REQUIRE(written.status == MB_OK);  // its outcome is known: the journal records a create
+  CHECK(written.response["status"] == 201);
+  CHECK(posts == 1);
 }

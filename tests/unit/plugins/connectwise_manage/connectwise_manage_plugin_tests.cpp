@@ -352,3 +352,29 @@ TEST_CASE_METHOD(Fixture, "a next link to another host is refused, the credentia
   CHECK(o.message.find("another host (https://elsewhere.test") != std::string::npos);
   for (const HttpRequest& r : host.requests) CHECK(r.url.rfind(kBase, 0) == 0);
 }
+
+TEST_CASE_METHOD(Fixture,
+                 "cancelled after a write: the written line is answered, the rest not sent") {
+  emu.agreements.push_back(agreement(300, 3, "Managed Service", "Active"));
+  // The host starts shutting down while the first addition is being posted (SIGTERM of serve).
+  emu.intercept = [this](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (r.method == "POST") host.cancelled = true;
+    return std::nullopt;
+  };
+  create();
+  Outcome o =
+      plugin.invoke("apply", {{"lines", json::array({want(line("a", "1", "AV-SEAT"), 5),
+                                                     want(line("b", "3", "M365-E3"), 2)})}});
+  REQUIRE(o.ok());
+  CHECK(o.answer["lines"][0]["action"] == "create");  // landed: the journal records it
+  CHECK(o.answer["lines"][0]["ref"] == "100/500");
+  CHECK(o.answer["lines"][1]["action"] == "error");
+  CHECK(o.answer["lines"][1]["error_class"] == "cancelled");
+  CHECK_FALSE(o.answer["lines"][1].contains("uncertain"));
+  CHECK(emu.writes.size() == 1);
+  // Cancelled before anything was written, the call fails as a whole.
+  emu.intercept = nullptr;
+  o = plugin.invoke("apply", {{"lines", json::array({want(line("c", "3", "AV-SEAT"), 1)})}});
+  CHECK(o.status == MB_E_CANCELLED);
+  CHECK(emu.writes.size() == 1);
+}
