@@ -117,9 +117,17 @@ void Scheduler::run() {
       spdlog::info("serve: the test clock reached {}; stopping", format_utc_iso(*until));
       break;
     }
-    if (run_due_job(now)) continue;
-    const TimePoint next = next_wake(now);
-    refresh_status(now);
+    TimePoint next;
+    try {
+      if (run_due_job(now)) continue;
+      next = next_wake(now);
+      refresh_status(now);
+    } catch (const std::exception& e) {
+      // The store busy or unreadable for a moment (a long CLI write, a full disk): the service
+      // stays up, says so, and tries again in a minute; no slot was marked done.
+      spdlog::error("serve: {}; trying again in 60 s", e.what());
+      next = now + std::chrono::seconds(60);
+    }
     wait_until(until ? std::min(next, *until) : next);
   }
   refresh_status(host_now());
@@ -210,10 +218,18 @@ bool Scheduler::run_due_job(TimePoint now) {
           retry_backoff(record->attempts, config_->schedule.collect.retry_first_minutes,
                         config_->schedule.collect.retry_max_minutes);
       if (finished && now >= *finished + pause) {
-        retry = s;
         json detail = json::parse(record->detail, nullptr, false);
-        if (job.name == "collect" && detail.is_object() && detail.contains("failed_sources"))
-          retry_sources = detail["failed_sources"].get<std::vector<std::string>>();
+        if (job.name == "collect" && detail.is_object() && detail.contains("failed_sources") &&
+            detail["failed_sources"].is_array()) {
+          // Only the sources still enabled (a reload may have removed one).
+          for (const auto& name : detail["failed_sources"]) {
+            const InstanceConfig* inst =
+                name.is_string() ? config_->find_instance(name.get<std::string>()) : nullptr;
+            if (inst && inst->enabled) retry_sources.push_back(inst->name);
+          }
+          if (retry_sources.empty()) continue;  // nothing left to retry
+        }
+        retry = s;
       }
     }
     if (!fresh.empty()) {
@@ -324,8 +340,9 @@ TimePoint Scheduler::next_wake(TimePoint now) {
         TimePoint retry = *finished + retry_backoff(record->attempts,
                                                     config_->schedule.collect.retry_first_minutes,
                                                     config_->schedule.collect.retry_max_minutes);
-        // A retry is only within the slot's day.
-        if (local_day(zone_, retry) == today) next = std::min(next, std::max(retry, now));
+        // A retry is only within the slot's day. One already due was run by run_due_job() unless
+        // nothing is left to retry: waking for it again would spin.
+        if (local_day(zone_, retry) == today && retry > now) next = std::min(next, retry);
       }
     }
   }

@@ -397,3 +397,41 @@ TEST_CASE(
                    "--period 2026-11`") != std::string::npos);
   CHECK(s.ledger()["writes"] == 0);  // nothing was billed behind the operator's back either
 }
+
+TEST_CASE("a failing source is retried within the day, alone, with growing pauses") {
+  BillingScenario s("serve-retry");
+  drop_days(s, "2026-10-25", "2026-12-05");
+  json plugins = json::parse(read_text(s.config))["plugins"];
+  plugins["demo"] = {
+      {"enabled", true},
+      {"plugin", "demo-source"},
+      {"settings",
+       {{"customers", json::array({{{"id", "d-1"}, {"name", "Demo Customer"}, {"seats", 4}}})}}}};
+  configure(s,
+            {{"timezone", "UTC"},
+             {"plugins", plugins},
+             {"schedule", {{"collect", {{"jitter_minutes", 0}}}, {"sync", {{"enabled", false}}}}},
+             {"service", {{"listen", ""}}},
+             {"testing", {{"allow_test_clock", true}}}});
+  // The drop folder is gone (an unmounted share): the drop fails, the demo source does not.
+  std::filesystem::rename(s.drop, s.dir / "drop-away");
+  ProcessResult r =
+      s.run({"serve", "--test-clock", "2026-12-01T00:00:00Z,jump,until=2026-12-01T02:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto store = s.dir / "data" / "billing.sqlite3";
+  // 00:30, then 5, 10, 20 and 40 minutes after each failure: 00:35, 00:45, 01:05, 01:45.
+  // (The first attempt was partial; each retry ran the drop alone, so the last one failed.)
+  CHECK(column(store, "SELECT result || ' ' || attempts FROM service_slots") ==
+        std::vector<std::string>{"failed 5"});
+  CHECK(r.err.find("collect: slot 2026-12-01 starts (retrying 1 source(s))") != std::string::npos);
+  CHECK(column(store, "SELECT COUNT(*) FROM collections WHERE source = 'demo'")[0] == "2");
+  // The share is back: the 02:45 retry (60 minutes later) collects it and the slot is done.
+  std::filesystem::rename(s.dir / "drop-away", s.drop);
+  r = s.run({"serve", "--test-clock", "2026-12-01T02:00:00Z,jump,until=2026-12-01T04:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(column(store, "SELECT result || ' ' || attempts FROM service_slots") ==
+        std::vector<std::string>{"ok 6"});
+  CHECK(column(store, "SELECT COUNT(*) FROM collections WHERE source = 'drop'")[0] == "2");
+}
