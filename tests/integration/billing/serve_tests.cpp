@@ -435,3 +435,24 @@ TEST_CASE("a failing source is retried within the day, alone, with growing pause
         std::vector<std::string>{"ok 6"});
   CHECK(column(store, "SELECT COUNT(*) FROM collections WHERE source = 'drop'")[0] == "2");
 }
+
+TEST_CASE("billing day 31 in February syncs on the 28th, the period that ran to the 27th") {
+  BillingScenario s("serve-february");
+  drop_days(s, "2027-01-20", "2027-03-05");
+  map_everything(s);
+  REQUIRE(s.run({"billing", "set", "--day", "31"}).exit_code == 0);
+  configure(s, {{"timezone", "Europe/Rome"},
+                {"schedule", {{"collect", {{"jitter_minutes", 0}}}}},
+                {"service", {{"listen", ""}}},
+                {"testing", {{"allow_test_clock", true}}}});
+  ProcessResult r =
+      s.run({"serve", "--test-clock", "2027-02-20T00:00:00Z,jump,until=2027-03-03T00:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto store = s.dir / "data" / "billing.sqlite3";
+  CHECK(column(store,
+               "SELECT command || ' at ' || started_at FROM runs WHERE command LIKE "
+               "'serve sync%'") ==
+        std::vector<std::string>{"serve sync 2027-01 (billing day 31) at 2027-02-28T01:00:00Z"});
+  CHECK(s.ledger()["writes"] == 3);
+}
