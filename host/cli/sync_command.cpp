@@ -235,7 +235,7 @@ int run_send_now_command(CommandContext& context) {
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
     std::cout << "Usage: meterbridge send-now [--customer ID] [--period YYYY-MM] [--dry-run] "
-                 "[--no-collect] [--sink INSTANCE] [--format table|json]\n\n"
+                 "[--no-collect] [--sink INSTANCE] [--wait SECONDS] [--format table|json]\n\n"
                  "Sends the current billing to the PSAs at once, without waiting for the billing\n"
                  "day: the same collect, plan and reconcile as `meterbridge sync`, for every\n"
                  "customer or for one.\n\n"
