@@ -91,6 +91,12 @@ std::string journal_from(const store::JournalEntry& e) {
 
 }  // namespace
 
+std::string target_text(const engine::PlanLine& l) {
+  if (l.target.empty()) return "(sink's choice)";
+  return "agreement " + l.target + (l.target_name.empty() ? "" : " " + l.target_name) +
+         (l.target_from == "line" ? "" : " (company)");
+}
+
 int run_plan_command(CommandContext& context) {
   po::options_description options("Options of `meterbridge plan`");
   add_period_option(options);
@@ -115,7 +121,8 @@ int run_plan_command(CommandContext& context) {
     return kExitOk;
   }
   std::cout << "Plan for period " << plan.period << '\n';
-  TextTable t({"COMPANY", "LINE", "PERIOD", "QUANTITY", "MEASURED", "INCLUDED", "METHOD", "FROM"});
+  TextTable t({"COMPANY", "LINE", "PERIOD", "QUANTITY", "MEASURED", "INCLUDED", "METHOD", "TARGET",
+               "FROM"});
   for (const auto& l : plan.lines) {
     t.add_row(
         {l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
@@ -123,7 +130,7 @@ int run_plan_command(CommandContext& context) {
              (l.complete ? "" : " (running)"),
          format_quantity(l.quantity), format_quantity(l.measured), format_quantity(l.included),
          l.method + (l.rounding.empty() || l.rounding == "none" ? "" : ", round " + l.rounding),
-         source_summary(l)});
+         target_text(l), source_summary(l)});
   }
   if (t.empty()) {
     std::cout << "(no billable line: map customers and products first)\n";
@@ -146,7 +153,7 @@ int run_plan_command(CommandContext& context) {
 void print_reconcile_csv(const engine::Plan& plan, const engine::ReconcileReport& report) {
   std::cout << "section,psa,company,company_name,line,line_name,source,customer_id,customer_name,"
                "sku,metric,period_start,period_end,measured,planned,billed,difference,unit_price,"
-               "money,reason,value\n";
+               "money,reason,value,target\n";
   for (const auto& rl : report.lines) {
     const auto& l = *rl.line;
     std::cout << "line," << csv_field(l.psa) << ',' << csv_field(l.company_id) << ','
@@ -156,13 +163,13 @@ void print_reconcile_csv(const engine::Plan& plan, const engine::ReconcileReport
               << format_quantity(l.quantity) << ',' << format_optional(rl.billed, "") << ','
               << format_optional(rl.difference, "") << ',' << format_optional(l.unit_price, "")
               << ',' << format_optional(rl.money, "") << ",," << format_optional(rl.value, "")
-              << '\n';
+              << ',' << csv_field(l.target) << '\n';
   }
   for (const auto& e : plan.exceptions) {
     std::cout << csv_field(e.kind) << ',' << csv_field(e.psa) << ',' << csv_field(e.company_id)
               << ",,,," << csv_field(e.source) << ',' << csv_field(e.customer_id) << ','
               << csv_field(e.customer_name) << ',' << csv_field(e.sku) << ',' << csv_field(e.metric)
-              << ",,," << format_quantity(e.quantity) << ",,,,,," << csv_field(e.reason) << ",\n";
+              << ",,," << format_quantity(e.quantity) << ",,,,,," << csv_field(e.reason) << ",,\n";
   }
 }
 
@@ -208,12 +215,12 @@ int run_report_command(CommandContext& context) {
     std::cout << "DUPLICATE " << rl.line->psa << '/' << rl.line->company_id << ' '
               << rl.line->line_id << ": " << rl.duplicate << '\n';
   }
-  TextTable t({"COMPANY", "LINE", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE", "UNIT PRICE",
-               "MONEY", "VALUE"});
+  TextTable t({"COMPANY", "LINE", "TARGET", "MEASURED", "PLANNED", "BILLED", "DIFFERENCE",
+               "UNIT PRICE", "MONEY", "VALUE"});
   for (const auto& rl : report.lines) {
     const auto& l = *rl.line;
     t.add_row({l.psa + "/" + l.company_id + " " + l.company_name, l.line_id + " " + l.line_name,
-               format_quantity(l.measured), format_quantity(l.quantity),
+               target_text(l), format_quantity(l.measured), format_quantity(l.quantity),
                format_optional(rl.billed, "unknown"), format_delta(rl.difference),
                format_optional(l.unit_price), format_optional(rl.money),
                format_optional(rl.value)});

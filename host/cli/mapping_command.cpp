@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/agreement_support.hpp"
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
@@ -14,6 +15,7 @@
 #include "cli/text_table.hpp"
 #include "engine/quantity_method.hpp"
 #include "mapping/name_match.hpp"
+#include "runtime/collector.hpp"
 
 namespace meterbridge::host {
 namespace po = boost::program_options;
@@ -21,17 +23,86 @@ using nlohmann::json;
 
 namespace {
 
+// The enabled sink that verifies the company: --psa when it names one, else the only enabled
+// sink, else the one sink the store knows the company from. None: nothing can verify (no sink
+// is enabled, or --psa names 'manual'), and the company must be known to the store.
+const InstanceConfig* verifying_sink(CommandContext& context, const PluginHost& host,
+                                     const std::string& psa, const std::string& company) {
+  auto sinks = enabled_instances(host, context.config(), MB_KIND_SINK, {});
+  if (!psa.empty()) {
+    for (const auto* s : sinks) {
+      if (s->name == psa) return s;
+    }
+    return nullptr;
+  }
+  if (sinks.size() <= 1) return sinks.empty() ? nullptr : sinks.front();
+  auto s = open_store(context);
+  const InstanceConfig* found = nullptr;
+  for (const auto& c : s->mapping().psa_companies()) {
+    for (const auto* sink : sinks) {
+      if (c.id == company && c.psa == sink->name) {
+        if (found)
+          usage_error("company " + company + " is known to several sinks: name one with --psa");
+        found = sink;
+      }
+    }
+  }
+  if (!found) usage_error("several sinks are enabled: name the company's with --psa");
+  return found;
+}
+
+// Verify (the seed's button): the sink says the company exists, the store learns it under the
+// sink's name, and its agreements are loaded for `psa target --line`.
+std::optional<store::PsaCompany> verify_and_load(CommandContext& context,
+                                                 const InstanceConfig& instance,
+                                                 const std::string& company) {
+  PluginHost host(context.config(), context.data_dir());
+  std::unique_ptr<RunningInstance> sink = host.start(instance);
+  const std::optional<std::string> verified = verify_company(*sink, company);
+  if (!verified) {
+    std::cerr << "meterbridge map: note: sink '" << instance.name
+              << "' cannot verify company ids; mapped against the store's companies\n";
+    return std::nullopt;
+  }
+  const std::string& name = *verified;
+  auto s = open_store(context);
+  std::string origin = "verified";
+  for (const auto& c : s->mapping().psa_companies()) {
+    if (c.psa == instance.name && c.id == company) origin = c.origin;
+  }
+  s->mapping().upsert_psa_companies({{instance.name, company, name, origin}});
+  std::cout << "verified: company " << company << " exists in " << instance.name << " (" << name
+            << ")\n";
+  int exit_code = kExitOk;
+  if (auto list = refresh_agreements(*sink, *s, company, exit_code)) {
+    std::cout << "loaded " << list->size() << " agreement(s) of company " << company
+              << " (see `meterbridge psa agreements " << company << "`)\n";
+  } else {
+    std::cerr << "meterbridge map: warning: the agreements of company " << company
+              << " were not loaded; `meterbridge psa agreements " << company
+              << " --refresh` tries again\n";
+  }
+  return store::PsaCompany{instance.name, company, name, origin};
+}
+
 int map_customer(CommandContext& context, const std::vector<std::string>& args) {
   po::options_description options("Options of `meterbridge map customer`");
   options.add_options()("psa", po::value<std::string>()->value_name("PSA"),
                         "the PSA (sink instance or 'manual') when the company id is ambiguous")(
+      "no-verify", "do not ask the sink whether the company exists (offline work)")(
       "remove", "remove the customer's mapping instead");
   ParsedOptions p = parse_options(args, options, true);
   if (p.help) {
     std::cout << "Usage: meterbridge map customer SOURCE CUSTOMER_ID COMPANY_ID [--psa PSA]\n"
+                 "                                [--no-verify]\n"
                  "       meterbridge map customer --remove SOURCE CUSTOMER_ID\n\n"
                  "Maps a vendor customer to a PSA company. Several vendor customers, from any\n"
-                 "sources, may map to one company: they are billed on one consolidated bill.\n\n"
+                 "sources, may map to one company: they are billed on one consolidated bill.\n"
+                 "When a sink is enabled it first verifies the company id (the Verify button):\n"
+                 "an unknown or deleted company is refused, a company the store did not know\n"
+                 "yet is learned, and the company's agreements are loaded into the store\n"
+                 "(`psa agreements`, `psa target --line`). --no-verify maps against the store\n"
+                 "only.\n\n"
               << options;
     return kExitOk;
   }
@@ -46,7 +117,24 @@ int map_customer(CommandContext& context, const std::vector<std::string>& args) 
   }
   need_positional(p, 3, "map customer SOURCE CUSTOMER_ID COMPANY_ID");
   auto customer = resolve_customer(*s, p.positional[0], p.positional[1]);
-  auto company = resolve_company(*s, p.positional[2], psa_option(p));
+  store::PsaCompany company;
+  const InstanceConfig* verifier = nullptr;
+  if (!p.vm.count("no-verify")) {
+    PluginHost host(context.config(), context.data_dir());
+    verifier = verifying_sink(context, host, psa_option(p), p.positional[2]);
+  }
+  std::optional<store::PsaCompany> verified;
+  if (verifier) {
+    try {
+      verified = verify_and_load(context, *verifier, p.positional[2]);
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      std::cerr << "meterbridge map: " << e.what() << '\n';
+      return kExitFailure;
+    }
+  }
+  company = verified ? *verified : resolve_company(*s, p.positional[2], psa_option(p));
   s->mapping().map_customer({customer.source, customer.id, company.psa, company.id, "manual", ""});
   std::cout << "mapped " << customer.source << '/' << customer.id << " (" << customer.name
             << ") -> " << company.psa << '/' << company.id << " (" << company.name << ")\n";

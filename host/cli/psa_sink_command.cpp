@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/agreement_support.hpp"
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
@@ -18,14 +19,17 @@ namespace {
 
 const char* const kUsage =
     "Usage: meterbridge psa verify COMPANY_ID [--sink INSTANCE]\n"
-    "       meterbridge psa agreements|contracts COMPANY_ID [--sink INSTANCE]\n"
+    "       meterbridge psa agreements COMPANY_ID [--refresh] [--sink INSTANCE]\n"
+    "       meterbridge psa contracts COMPANY_ID [--sink INSTANCE]\n"
     "       meterbridge psa catalog search TEXT [--sink INSTANCE]\n"
     "       meterbridge psa catalog add NAME [DESCRIPTION] --price P [--set FIELD=JSON]...\n"
     "       meterbridge psa catalog edit ID [--price P] [--set FIELD=JSON]...\n\n"
     "Asks a sink's PSA directly: whether a company id exists (Verify), a company's agreements\n"
     "(ConnectWise) or contracts (Autotask) and the Default one billing goes to, catalog\n"
     "products or services by two or more characters, and adding or editing one.\n"
-    "`agreements` and `contracts` are the same command. Each command asks the ConnectWise\n"
+    "`agreements` shows the ones the store loaded (by the Verify of `map customer`, or an\n"
+    "earlier --refresh) and asks the PSA when none were loaded or with --refresh;\n"
+    "`contracts` always asks the PSA, with Autotask's dates. Each command asks the ConnectWise\n"
     "operation first (agreements, search_catalog, create_product, edit_product) and, when the\n"
     "sink does not know it, the Autotask one (contracts, search_services, create_service,\n"
     "edit_service).\n"
@@ -146,6 +150,60 @@ int print_answer(const std::string& sub, const std::string& action, const Parsed
   return kExitOk;
 }
 
+// psa agreements: from the store unless --refresh or never loaded; the PSA's answer is stored.
+int agreements_command(CommandContext& context, const ParsedOptions& p, const std::string& format) {
+  need_positional(p, 1, "psa agreements COMPANY_ID");
+  const std::string& company = p.positional[0];
+  PluginHost host(context.config(), context.data_dir());
+  const InstanceConfig* instance = nullptr;
+  try {
+    instance = &pick_sink(context, host, p);
+  } catch (const InstanceError& e) {
+    std::cerr << "meterbridge psa: " << e.what() << '\n';
+    return kExitUsage;
+  }
+  auto store = open_store(context);
+  store::AgreementStore agreements(store->db());
+  std::optional<std::vector<store::PsaAgreement>> list;
+  if (!p.vm.count("refresh")) list = agreements.of(instance->name, company);
+  const bool from_store = list.has_value();
+  if (!list) {
+    std::unique_ptr<RunningInstance> sink;
+    try {
+      sink = host.start(*instance);
+    } catch (const InstanceError& e) {
+      std::cerr << "meterbridge psa: " << e.what() << '\n';
+      return e.status() == MB_E_CONFIG ? kExitUsage : kExitFailure;
+    }
+    int exit_code = kExitOk;
+    list = refresh_agreements(*sink, *store, company, exit_code);
+    if (!list) return exit_code;
+  }
+  const std::string loaded_at = agreements.loaded_at(instance->name, company).value_or("");
+  if (format == "json") {
+    json out = json::array();
+    for (const auto& a : *list) {
+      out.push_back({{"id", a.id},
+                     {"name", a.name},
+                     {"type", a.type},
+                     {"status", a.status},
+                     {"default", a.is_default}});
+    }
+    std::cout << json{{"sink", instance->name},
+                      {"company", company},
+                      {"loaded_at", loaded_at},
+                      {"from", from_store ? "store" : "psa"},
+                      {"agreements", out}}
+                     .dump(2)
+              << '\n';
+    return kExitOk;
+  }
+  print_agreements(*list, company);
+  std::cout << (from_store ? "(from the store, loaded " : "(asked " + instance->name + " now, ")
+            << loaded_at << (from_store ? "; --refresh asks the PSA again)\n" : ")\n");
+  return kExitOk;
+}
+
 }  // namespace
 
 bool is_psa_sink_subcommand(const std::string& sub) {
@@ -171,6 +229,7 @@ int run_psa_sink_command(CommandContext& context, const std::string& sub,
       "price", po::value<std::string>()->value_name("P"), "catalog add/edit: the unit price")(
       "set", po::value<std::vector<std::string>>()->value_name("FIELD=JSON"),
       "catalog add/edit: a product field (repeatable)")(
+      "refresh", "agreements: ask the PSA again and store its answer")(
       "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
       "table or json");
   ParsedOptions p = parse_options(args, options, true);
@@ -179,6 +238,7 @@ int run_psa_sink_command(CommandContext& context, const std::string& sub,
     return kExitOk;
   }
   const std::string format = format_value(p, {"table", "json"});
+  if (sub == "agreements") return agreements_command(context, p, format);
   const std::vector<SinkOp> ops = operations(sub, action, p);
 
   PluginHost host(context.config(), context.data_dir());

@@ -1,9 +1,12 @@
 #include "cli/psa_target_command.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/agreement_support.hpp"
 #include "cli/catalog_lookup.hpp"
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
@@ -19,6 +22,9 @@ namespace {
 const char* const kUsage =
     "Usage: meterbridge psa target COMPANY_ID (--contract ID | --agreement ID | --clear)\n"
     "                              [--sink INSTANCE]\n"
+    "       meterbridge psa target COMPANY_ID --line LINE_ID\n"
+    "                              (--agreement-type TYPE --agreement NAME|ID | --default |\n"
+    "                               --clear) [--sink INSTANCE]\n"
     "       meterbridge psa targets [--format table|json]\n"
     "       meterbridge psa adopt COMPANY_ID LINE_ID [--sink INSTANCE] [--format table|json]\n\n"
     "psa target names the container a sink bills the company into, instead of the single\n"
@@ -28,12 +34,140 @@ const char* const kUsage =
     "error line when it does not fit (another company's, not active, wrong type). A company\n"
     "the store does not know for that sink (not discovered yet) is accepted with a warning.\n"
     "--clear goes back to the sink's own choice. psa targets lists them all.\n"
+    "With --line the agreement is the PSA line's (a ConnectWise product: each Trend Micro\n"
+    "product its agreement, as in Remote Manager's Agreements screen): first its type, then\n"
+    "its name (or id), among the company's agreements as `psa agreements` shows them (loaded\n"
+    "from the PSA when the store has none); --default takes the one marked Default. A line's\n"
+    "agreement wins over the company's target; without either the sink's agreement_type rule\n"
+    "applies. An agreement that is not active is refused here, and one that stops being\n"
+    "active, moves to another company or is deleted later is an error line at the sync,\n"
+    "never a silent fallback to another agreement.\n"
     "psa adopt lets meterbridge write a PSA line it did not create (an Autotask contract\n"
     "service entered by hand, say), through the sink's adopt operation; a sink that needs no\n"
     "adoption says so (exit 2).\n";
 
+bool same_text(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string agreement_list(const std::vector<store::PsaAgreement>& list) {
+  std::string out;
+  for (const auto& a : list) {
+    out += (out.empty() ? "" : ", ") + a.id + " '" + a.name + "' (" + a.type + ", " + a.status +
+           (a.is_default ? ", default" : "") + ")";
+  }
+  return out.empty() ? "none" : out;
+}
+
+// The agreement --agreement-type/--agreement or --default names among the company's ones.
+store::PsaAgreement choose_agreement(const ParsedOptions& p, const std::string& company,
+                                     const std::vector<store::PsaAgreement>& list) {
+  std::vector<store::PsaAgreement> hits;
+  std::string wanted;
+  if (p.vm.count("default")) {
+    for (const auto& a : list) {
+      if (a.is_default) hits.push_back(a);
+    }
+    wanted = "the Default agreement";
+    if (hits.empty()) {
+      throw InputError("company " + company +
+                       " has no Default agreement: the PSA offers one only when the company has "
+                       "a single active agreement of type 'TMRM management solution' or "
+                       "'Managed Service' (or the sink's agreement_type); its agreements: " +
+                       agreement_list(list) + "; name one with --agreement-type and --agreement");
+    }
+  } else {
+    const std::string named = p.vm["agreement"].as<std::string>();
+    const std::string type =
+        p.vm.count("agreement-type") ? p.vm["agreement-type"].as<std::string>() : "";
+    for (const auto& a : list) {
+      if (!type.empty() && !same_text(a.type, type)) continue;
+      if (a.id == named || (!type.empty() && same_text(a.name, named))) hits.push_back(a);
+    }
+    wanted = "agreement '" + named + "'" + (type.empty() ? "" : " of type '" + type + "'");
+    if (hits.empty()) {
+      throw InputError("company " + company + " has no " + wanted +
+                       (type.empty() ? " (an agreement is named by its type first: give "
+                                       "--agreement-type, or its id)"
+                                     : "") +
+                       "; its agreements: " + agreement_list(list) +
+                       " (`meterbridge psa agreements " + company + " --refresh` reloads them)");
+    }
+    if (hits.size() > 1) {
+      throw InputError("company " + company + " has several " + wanted + ": " +
+                       agreement_list(hits) + "; name it by id");
+    }
+  }
+  if (!same_text(hits.front().status, "active")) {
+    throw InputError(wanted + " of company " + company + " is " + hits.front().status +
+                     ", not active: billing into it would be lost; choose an active one");
+  }
+  return hits.front();
+}
+
+int set_line_target(CommandContext& context, const ParsedOptions& p, const InstanceConfig& instance,
+                    PluginHost& host) {
+  const std::string& sink_name = instance.name;
+  const std::string& company = p.positional[0];
+  const std::string line = p.vm["line"].as<std::string>();
+  if (line.empty()) usage_error("psa target: --line needs a PSA line id");
+  const bool clear = p.vm.count("clear") > 0;
+  const int given = static_cast<int>(p.vm.count("agreement") + p.vm.count("default")) + clear;
+  if (given != 1 || p.vm.count("contract")) {
+    usage_error(
+        "psa target --line: give exactly one of --agreement (with --agreement-type), "
+        "--default, --clear");
+  }
+  auto store = open_store(context);
+  store::AgreementStore agreements(store->db());
+  if (clear) {
+    const bool had = agreements.clear_line_target(sink_name, company, line);
+    std::cout << (had ? "cleared the agreement of " : "no agreement was set for ") << sink_name
+              << '/' << company << " line " << line << '\n';
+    return kExitOk;
+  }
+  std::optional<std::vector<store::PsaAgreement>> list = agreements.of(sink_name, company);
+  if (!list) {
+    std::unique_ptr<RunningInstance> sink = host.start(instance);
+    int exit_code = kExitOk;
+    list = refresh_agreements(*sink, *store, company, exit_code);
+    if (!list) return exit_code;
+  }
+  const store::PsaAgreement chosen = choose_agreement(p, company, *list);
+  bool known_line = false;
+  for (const auto& l : store->mapping().psa_lines())
+    known_line = known_line || (l.psa == sink_name && l.id == line);
+  if (!known_line) {
+    std::cerr << "meterbridge psa: warning: sink '" << sink_name << "' has no line '" << line
+              << "' in the store (not discovered yet, or a typo: see `meterbridge psa list`)\n";
+  }
+  agreements.put_line_target({sink_name, company, line, chosen.id,
+                              p.vm.count("default") ? "default" : "explicit", chosen.type,
+                              chosen.name, ""});
+  std::cout << "line " << line << " of " << sink_name << '/' << company << " -> agreement "
+            << chosen.id << " '" << chosen.name << "' (" << chosen.type
+            << (p.vm.count("default") ? ", the Default" : "") << ")\n";
+  return kExitOk;
+}
+
 int set_target(CommandContext& context, const ParsedOptions& p) {
   need_positional(p, 1, "psa target COMPANY_ID --contract ID");
+  if (p.vm.count("line")) {
+    PluginHost host(context.config(), context.data_dir());
+    try {
+      return set_line_target(context, p, pick_sink(context, host, p), host);
+    } catch (const InstanceError& e) {
+      std::cerr << "meterbridge psa: " << e.what() << '\n';
+      return kExitUsage;
+    }
+  }
+  if (p.vm.count("agreement-type") || p.vm.count("default")) {
+    usage_error(
+        "psa target: --agreement-type and --default choose a line's agreement: give --line");
+  }
   const std::string& company = p.positional[0];
   const bool clear = p.vm.count("clear") > 0;
   const int given = static_cast<int>(p.vm.count("contract") + p.vm.count("agreement")) + clear;
@@ -82,6 +216,7 @@ int list_targets(CommandContext& context, const ParsedOptions& p) {
     return it == names.end() ? std::string() : it->second;
   };
   const auto targets = store->mapping().targets();
+  const auto lines = store::AgreementStore(store->db()).line_targets();
   if (format == "json") {
     json out = json::array();
     for (const auto& t : targets) {
@@ -89,17 +224,37 @@ int list_targets(CommandContext& context, const ParsedOptions& p) {
       out.push_back({{"sink", t.psa},
                      {"company", t.company_id},
                      {"company_name", name.empty() ? json(nullptr) : json(name)},
+                     {"line", nullptr},
                      {"target", t.target},
                      {"set_at", t.set_at}});
+    }
+    for (const auto& l : lines) {
+      const std::string name = name_of({l.psa, l.company_id, "", ""});
+      out.push_back({{"sink", l.psa},
+                     {"company", l.company_id},
+                     {"company_name", name.empty() ? json(nullptr) : json(name)},
+                     {"line", l.line_id},
+                     {"target", l.target},
+                     {"agreement_type", l.agreement_type},
+                     {"agreement_name", l.agreement_name},
+                     {"how", l.how},
+                     {"set_at", l.set_at}});
     }
     std::cout << out.dump(2) << '\n';
     return kExitOk;
   }
-  TextTable table({"SINK", "COMPANY", "NAME", "TARGET", "SET AT"});
+  TextTable table({"SINK", "COMPANY", "NAME", "LINE", "TARGET", "SET AT"});
   for (const auto& t : targets) {
     const std::string name = name_of(t);
-    table.add_row(
-        {t.psa, t.company_id, name.empty() ? "(not discovered)" : name, t.target, t.set_at});
+    table.add_row({t.psa, t.company_id, name.empty() ? "(not discovered)" : name, "(all)", t.target,
+                   t.set_at});
+  }
+  for (const auto& l : lines) {
+    const std::string name = name_of({l.psa, l.company_id, "", ""});
+    table.add_row({l.psa, l.company_id, name.empty() ? "(not discovered)" : name, l.line_id,
+                   l.target + " " + l.agreement_type + " / " + l.agreement_name +
+                       (l.how == "default" ? " (Default)" : ""),
+                   l.set_at});
   }
   if (table.empty()) {
     std::cout << "(no target set: every sink chooses the company's single active container)\n";
@@ -169,7 +324,12 @@ int run_psa_target_command(CommandContext& context, const std::string& sub,
       "target: the Autotask contract billing goes to")(
       "agreement", po::value<std::string>()->value_name("ID"),
       "target: the ConnectWise agreement (the same as --contract)")(
-      "clear", "target: remove the company's target")(
+      "clear", "target: remove the company's (or with --line the line's) target")(
+      "line", po::value<std::string>()->value_name("LINE_ID"),
+      "target: the PSA line whose agreement this is")(
+      "agreement-type", po::value<std::string>()->value_name("TYPE"),
+      "target --line: the agreement's type (then --agreement names it)")(
+      "default", "target --line: the company's Default agreement")(
       "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
       "table or json (targets, adopt)");
   ParsedOptions p = parse_options(args, options, true);

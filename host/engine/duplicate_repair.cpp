@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sink_answers.hpp"
+#include "store/agreement_store.hpp"
 
 namespace meterbridge::host::engine {
 
@@ -57,7 +58,7 @@ std::vector<DuplicateRepair> repair_duplicates(store::BillingStore& store,
                                                bool dry_run, int64_t run_id) {
   std::vector<DuplicateRepair> out;
   json request = json::array();
-  const std::map<std::string, std::string> targets = store.mapping().targets_of(psa);
+  const store::TargetMap targets = store::AgreementStore(store.db()).targets_of(psa);
   for (size_t i = 0; i < findings.size(); ++i) {
     const store::JournalEntry& f = findings[i];
     out.push_back(repair_of(f));
@@ -68,7 +69,7 @@ std::vector<DuplicateRepair> repair_duplicates(store::BillingStore& store,
     }
     request.push_back(sink_line_address(std::to_string(i), f.company_id, f.line_id, f.period,
                                         f.period_start, f.period_end,
-                                        target_of(targets, f.company_id)));
+                                        targets.of(f.company_id, f.line_id)));
   }
   if (dry_run || request.empty()) return out;
 

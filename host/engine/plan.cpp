@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "engine/quantity_method.hpp"
+#include "store/agreement_store.hpp"
 
 namespace meterbridge::host::engine {
 namespace {
@@ -545,8 +546,35 @@ int32_t global_billing_day(store::MappingStore& mapping) {
   return v ? std::stoi(*v) : 1;
 }
 
+// Names the container each line is written into, so that plan and reconcile show it.
+void attach_targets(store::BillingStore& store, Plan& plan) {
+  store::AgreementStore agreements(store.db());
+  std::map<std::string, store::TargetMap> targets;
+  std::map<std::pair<std::string, std::string>, std::vector<store::PsaAgreement>> known;
+  for (auto& l : plan.lines) {
+    auto t = targets.find(l.psa);
+    if (t == targets.end()) t = targets.emplace(l.psa, agreements.targets_of(l.psa)).first;
+    l.target = t->second.of(l.company_id, l.line_id);
+    if (l.target.empty()) continue;
+    l.target_from = t->second.source_of(l.company_id, l.line_id);
+    auto k = known.find({l.psa, l.company_id});
+    if (k == known.end()) {
+      k = known
+              .emplace(
+                  std::make_pair(l.psa, l.company_id),
+                  agreements.of(l.psa, l.company_id).value_or(std::vector<store::PsaAgreement>{}))
+              .first;
+    }
+    for (const auto& a : k->second) {
+      if (a.id == l.target) l.target_name = a.name;
+    }
+  }
+}
+
 Plan build_plan(store::BillingStore& store, YearMonth ym, Day today) {
-  return PlanBuilder(store, ym, today).build();
+  Plan plan = PlanBuilder(store, ym, today).build();
+  attach_targets(store, plan);
+  return plan;
 }
 
 }  // namespace meterbridge::host::engine

@@ -51,6 +51,12 @@ struct PlanLine {
   // at 0, so that the sink holds the drop and, once approved, cancels.
   bool no_usage = false;
   std::vector<PlanSource> sources;
+  // The container the sink is told to write into (`psa target`): the line's own agreement, else
+  // the company's; empty when the sink chooses (its agreement_type rule). target_from is "line"
+  // or "company"; target_name is the agreement's name when the store knows it.
+  std::string target;
+  std::string target_from;
+  std::string target_name;
 };
 
 // Usage that is not billed, and why. kind: unmapped-customer, unmapped-product,

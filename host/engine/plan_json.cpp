@@ -62,6 +62,10 @@ nlohmann::json plan_line_to_json(const PlanLine& l) {
   j["determining_day"] =
       l.determining_day ? nlohmann::json(format_iso_date(*l.determining_day)) : nullptr;
   j["sources"] = std::move(sources);
+  j["target"] =
+      l.target.empty()
+          ? nlohmann::json(nullptr)
+          : nlohmann::json{{"id", l.target}, {"name", l.target_name}, {"from", l.target_from}};
   return j;
 }
 

@@ -73,6 +73,8 @@ nlohmann::json reconcile_report_to_json(const ReconcileReport& r) {
                      {"money", opt(rl.money)},
                      {"value", opt(rl.value)},
                      {"complete", l.complete},
+                     {"target", l.target.empty() ? json(nullptr) : json(l.target)},
+                     {"target_name", l.target_name},
                      {"duplicate", rl.duplicate.empty() ? json(nullptr) : json(rl.duplicate)}});
   }
   json unbilled = json::array();

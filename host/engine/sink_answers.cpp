@@ -20,12 +20,6 @@ json sink_line_address(const std::string& key, const std::string& company, const
   return a;
 }
 
-std::string target_of(const std::map<std::string, std::string>& targets,
-                      const std::string& company) {
-  auto it = targets.find(company);
-  return it == targets.end() ? std::string() : it->second;
-}
-
 std::map<std::string, json> call_sink_lines(const SinkCall& call, const std::string& psa,
                                             const std::string& op, const json& lines,
                                             std::optional<CallResult>* failure, const json& extra) {

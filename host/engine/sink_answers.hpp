@@ -16,14 +16,11 @@
 namespace meterbridge::host::engine {
 
 // {"key", "company_id", "line_id", "period", "period_start", "period_end", "target"?}; target
-// (the operator's explicit container for the company, `psa target`) only when not empty.
+// (the operator's explicit container for the line or company, `psa target`) only when not
+// empty.
 nlohmann::json sink_line_address(const std::string& key, const std::string& company,
                                  const std::string& line, const std::string& period, Day start,
                                  Day end, const std::string& target = "");
-
-// The company's target in `targets` (company id -> target), "" when none.
-std::string target_of(const std::map<std::string, std::string>& targets,
-                      const std::string& company);
 
 // Calls op with {"lines": lines} plus the fields of `extra` (an object or null) and returns the
 // answer's lines by key. Throws with the sink's message when the call fails; `failure`, when

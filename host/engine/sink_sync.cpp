@@ -12,6 +12,7 @@
 #include "engine/sink_answers.hpp"
 #include "engine/sink_journal.hpp"
 #include "services/host_clock.hpp"
+#include "store/agreement_store.hpp"
 
 namespace meterbridge::host::engine {
 namespace {
@@ -57,7 +58,7 @@ class SinkSync {
       if (p.psa == psa) interrupted_.push_back(std::move(p));
     }
     delta_model_ = store.mapping().setting("quantity_model/" + psa).value_or("") == "delta";
-    targets_ = store.mapping().targets_of(psa);
+    targets_ = store::AgreementStore(store.db()).targets_of(psa);
   }
 
   SyncReport run() {
@@ -112,12 +113,12 @@ class SinkSync {
       const PlanLine& l = *lines_[i];
       request.push_back(sink_line_address(std::to_string(i), l.company_id, l.line_id, l.period,
                                           l.dates.start, l.dates.end,
-                                          target_of(targets_, l.company_id)));
+                                          targets_.of(l.company_id, l.line_id)));
     }
     for (const auto& p : interrupted_) {
       request.push_back(sink_line_address("intent-" + std::to_string(p.id), p.company_id, p.line_id,
                                           p.period, p.period_start, p.period_end,
-                                          target_of(targets_, p.company_id)));
+                                          targets_.of(p.company_id, p.line_id)));
     }
     if (request.empty()) return false;
     try {
@@ -420,7 +421,7 @@ class SinkSync {
       a["effective_date"] = format_iso_date(l.dates.start);
       a["intent_id"] = w.intent_id;
       a["unit_price"] = l.unit_price ? json(*l.unit_price) : json(nullptr);
-      const std::string target = target_of(targets_, l.company_id);
+      const std::string target = targets_.of(l.company_id, l.line_id);
       if (!target.empty()) a["target"] = target;
       request.push_back(std::move(a));
     }
@@ -538,7 +539,7 @@ class SinkSync {
   const SyncOptions& o_;
   const int64_t run_;
   bool delta_model_ = false;
-  std::map<std::string, std::string> targets_;  // company id -> the operator's target
+  store::TargetMap targets_;  // the operator's targets per line and company
   std::vector<const PlanLine*> lines_;
   std::vector<store::JournalEntry> interrupted_;
   std::map<std::string, json> state_;  // the read answer by key

@@ -152,8 +152,41 @@ CREATE TABLE service_slots (
   PRIMARY KEY (job, slot)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                    kMigration4, kMigration5, kMigration6};
+// Issue 14. psa_agreements: the agreements (containers) a sink listed for a company, as the
+// Verify on `map customer` or `psa agreements --refresh` loaded them; psa_agreement_loads tells
+// "loaded, none" from "never loaded". psa_line_targets: the operator's agreement per (sink,
+// company, PSA line), which wins over the company's psa_targets row; how = explicit (type and
+// name or id) or default (the sink's Default candidate). summaries: one row per (sink, company,
+// kind, period) summary; its id is the intent the sink marks its ticket with, so a retry after a
+// crash finds the ticket instead of opening a second one.
+constexpr const char* kMigration7 = R"sql(
+CREATE TABLE psa_agreements (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, id TEXT NOT NULL CHECK (id <> ''),
+  name TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+  is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+  PRIMARY KEY (psa, company_id, id)) WITHOUT ROWID;
+CREATE TABLE psa_agreement_loads (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, loaded_at TEXT NOT NULL,
+  PRIMARY KEY (psa, company_id)) WITHOUT ROWID;
+CREATE TABLE psa_line_targets (
+  psa TEXT NOT NULL, company_id TEXT NOT NULL, line_id TEXT NOT NULL,
+  target TEXT NOT NULL CHECK (target <> ''),
+  how TEXT NOT NULL CHECK (how IN ('explicit', 'default')),
+  agreement_type TEXT NOT NULL, agreement_name TEXT NOT NULL, set_at TEXT NOT NULL,
+  PRIMARY KEY (psa, company_id, line_id)) WITHOUT ROWID;
+CREATE TABLE summaries (
+  id INTEGER PRIMARY KEY,
+  psa TEXT NOT NULL, company_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('detection', 'executive')),
+  period TEXT NOT NULL CHECK (period <> ''),
+  state TEXT NOT NULL CHECK (state IN ('intent', 'sent', 'failed')),
+  created_at TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL DEFAULT 1,
+  delivery TEXT, ref TEXT, summary TEXT, message TEXT,
+  UNIQUE (psa, company_id, kind, period));
+)sql";
+
+constexpr std::array<const char*, 7> kMigrations = {
+    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
 
 }  // namespace
 

@@ -77,12 +77,16 @@ TEST_CASE("psa setup commands ask the ConnectWise operation first, then the Auto
   CHECK(unsupported.err.find("contracts failed") != std::string::npos);
 
   s.write_config(R"({"setup_ops": "autotask"})");
-  for (const char* sub : {"contracts", "agreements"}) {
-    auto r = s.run({"psa", sub, "C1"});
-    CHECK(r.exit_code == 0);
-    CHECK(r.out.find("START") != std::string::npos);
-    CHECK(r.out.find("2026-12-31") != std::string::npos);
-  }
+  auto contracts = s.run({"psa", "contracts", "C1"});
+  CHECK(contracts.exit_code == 0);
+  CHECK(contracts.out.find("START") != std::string::npos);
+  CHECK(contracts.out.find("2026-12-31") != std::string::npos);
+  // agreements asks the contracts operation of an Autotask sink too, and keeps the answer.
+  auto stored = s.run({"psa", "agreements", "C1"});
+  CHECK(stored.exit_code == 0);
+  CHECK(stored.out.find("8801") != std::string::npos);
+  CHECK(stored.out.find("asked") != std::string::npos);
+  CHECK(s.run({"psa", "agreements", "C1"}).out.find("from the store") != std::string::npos);
   CHECK(s.run({"psa", "catalog", "search", "end"}).out.find("301") != std::string::npos);
   REQUIRE(s.run({"psa", "catalog", "add", "EDR-SEAT", "--price", "4.5"}).exit_code == 0);
   REQUIRE(s.run({"psa", "catalog", "edit", "301", "--price", "5"}).exit_code == 0);

@@ -112,9 +112,12 @@ TEST_CASE("psa verify, agreements and catalog ask ConnectWise through the sink")
   CHECK(missing.out.find("does not exist") != std::string::npos);
 
   json acme = s.run_json({"psa", "agreements", "250"});
-  std::map<int, bool> is_default;
+  std::map<std::string, bool> is_default;
   for (const auto& a : acme["agreements"]) is_default[a["id"]] = a["default"];
-  CHECK(is_default == std::map<int, bool>{{500, true}, {501, false}});  // 501 is Block Time
+  CHECK(is_default ==
+        std::map<std::string, bool>{{"500", true}, {"501", false}});  // 501: Block Time
+  CHECK(acme["from"] == "psa");
+  CHECK(s.run_json({"psa", "agreements", "250"})["from"] == "store");
   json cedar = s.run_json({"psa", "agreements", "252"});  // two Managed Service: no default
   REQUIRE(cedar["agreements"].size() == 2);
   for (const auto& a : cedar["agreements"]) CHECK(a["default"] == false);
