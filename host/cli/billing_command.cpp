@@ -8,6 +8,7 @@
 
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/summaries_command.hpp"
 #include "cli/text_table.hpp"
 #include "engine/plan.hpp"
 #include "engine/reconcile_report.hpp"
@@ -177,10 +178,14 @@ int run_report_command(CommandContext& context) {
   const auto& args = context.args();
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? std::cerr : std::cout)
-        << "Usage: meterbridge report reconcile [--period YYYY-MM] [--format table|csv|json]\n";
+        << "Usage: meterbridge report reconcile [--period YYYY-MM] [--format table|csv|json]\n"
+           "       meterbridge report executive --company ID --period YYYY-MM [--out FILE]\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
-  if (args[0] != "reconcile") usage_error("unknown report '" + args[0] + "' (reports: reconcile)");
+  if (args[0] == "executive") return run_executive_report(context, {args.begin() + 1, args.end()});
+  if (args[0] != "reconcile") {
+    usage_error("unknown report '" + args[0] + "' (reports: reconcile, executive)");
+  }
   po::options_description options("Options of `meterbridge report reconcile`");
   add_period_option(options);
   options.add_options()("format",

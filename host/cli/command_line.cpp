@@ -15,6 +15,7 @@
 #include "cli/plugins_command.hpp"
 #include "cli/sandbox_command.hpp"
 #include "cli/serve_command.hpp"
+#include "cli/summaries_command.hpp"
 #include "cli/sync_command.hpp"
 #include "services/host_clock.hpp"
 #include "services/logging.hpp"
@@ -56,6 +57,8 @@ void print_main_help(std::ostream& out) {
          "  billing          billing day, hold threshold, per-company overrides\n"
          "  plan             what each company should be billed for a period, and why\n"
          "  report reconcile measured vs planned vs billed, with money, and what is unbilled\n"
+         "  report executive a company's month as a self-contained HTML page with charts\n"
+         "  summaries        detection and executive summaries to the PSA (send, list)\n"
          "  sync             write the plan into the PSA sinks (--dry-run to preview)\n"
          "  send-now         sync at once, for every customer or one (--customer)\n"
          "  approve          release lines held for approval\n"
@@ -212,6 +215,7 @@ int run_command_line(int argc, const char* const* argv) {
     if (command == "resolve-duplicates") return run_resolve_duplicates_command(context);
     if (command == "sandbox") return run_sandbox_command(context);
     if (command == "serve") return run_serve_command(context);
+    if (command == "summaries") return run_summaries_command(context);
     if (command == "status") return run_status_command(context);
     if (command == "help") {
       print_main_help(std::cout);

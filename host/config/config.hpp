@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -83,6 +84,23 @@ struct ServiceConfig {
   std::string listen = "127.0.0.1:9477";  // "HOST:PORT"; empty: no endpoint
 };
 
+// summaries: what goes to the PSA besides billing (Trend Micro Remote Manager's notifications).
+// A kind without a recurrence is not sent. detection: the email-security detection counts of
+// the period that ended (a day, the 7 days, or the calendar month before the send day);
+// executive: the month before, with usage, billing and detections. A company may have its own
+// recurrence or none ("off") for either kind.
+struct CompanySummaries {
+  std::optional<std::optional<Recurrence>> detection;  // absent: the global; nullopt inside: off
+  std::optional<std::optional<Recurrence>> executive;
+};
+struct SummariesConfig {
+  std::optional<Recurrence> detection;
+  std::optional<Recurrence> executive;
+  std::map<std::string, CompanySummaries> companies;  // PSA company id -> its own
+  // The recurrence of a kind ("detection" or "executive") for a company; nullopt: not sent.
+  std::optional<Recurrence> of(const std::string& kind, const std::string& company) const;
+};
+
 // testing: what only tests may turn on. No operator's config has this section.
 struct TestingConfig {
   bool allow_test_clock = false;  // honour $METERBRIDGE_TEST_CLOCK / serve --test-clock
@@ -111,6 +129,7 @@ struct Config {
   ScheduleConfig schedule;
   ServiceConfig service;
   TestingConfig testing;
+  SummariesConfig summaries;
   std::vector<InstanceConfig> plugins;  // sorted by name
 
   const InstanceConfig* find_instance(const std::string& name) const;

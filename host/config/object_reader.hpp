@@ -43,6 +43,12 @@ class ObjectReader {
       fail(at(key), std::string("expected ") + expected + ", found " + describe_json_value(*it));
     return &*it;
   }
+  // The value of key whatever its type (the caller checks it), or nullptr.
+  const nlohmann::json* any(const std::string& key) {
+    known_.insert(key);
+    auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
   std::string string_or(const std::string& key, const std::string& fallback) {
     const nlohmann::json* v = get(key, nlohmann::json::value_t::string, "a string");
     return v ? v->get<std::string>() : fallback;

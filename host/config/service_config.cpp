@@ -107,7 +107,67 @@ Recurrence parse_recurrence(const json& value, const std::string& pointer,
   return out;
 }
 
+std::optional<Recurrence> SummariesConfig::of(const std::string& kind,
+                                              const std::string& company) const {
+  auto it = companies.find(company);
+  const bool detection = kind == "detection";
+  if (it != companies.end()) {
+    const auto& own = detection ? it->second.detection : it->second.executive;
+    if (own) return *own;
+  }
+  return detection ? this->detection : executive;
+}
+
+namespace {
+
+// A recurrence or "off" (a company's own schedule).
+std::optional<Recurrence> recurrence_or_off(ObjectReader& r, const json& v, const std::string& key,
+                                            const std::filesystem::path& file) {
+  if (v.is_string() && v.get<std::string>() == "off") return std::nullopt;
+  if (!v.is_object()) {
+    r.fail(r.at(key),
+           "expected a recurrence {\"every\": ...} or \"off\", found " + describe_json_value(v));
+  }
+  return parse_recurrence(v, r.at(key), file);
+}
+
+void read_summaries(ObjectReader& top, const std::filesystem::path& file, SummariesConfig& s) {
+  const json* v = top.get("summaries", json::value_t::object, "an object");
+  if (!v) return;
+  ObjectReader r(*v, "/summaries", file);
+  for (const char* kind : {"detection", "executive"}) {
+    if (const json* k = r.get(kind, json::value_t::object, "a recurrence {\"every\": ...}")) {
+      (std::string(kind) == "detection" ? s.detection : s.executive) =
+          parse_recurrence(*k, r.at(kind), file);
+    }
+  }
+  if (s.executive && s.executive->every != Recurrence::Every::month) {
+    r.fail(r.at("executive") + "/every", "the executive summary is monthly: say \"month\"");
+  }
+  if (const json* companies = r.get("companies", json::value_t::object, "an object")) {
+    for (const auto& [id, entry] : companies->items()) {
+      ObjectReader c(entry, r.at("companies") + "/" + id, file);
+      CompanySummaries own;
+      for (const char* kind : {"detection", "executive"}) {
+        const json* value = c.any(kind);
+        if (!value) continue;
+        auto rec = recurrence_or_off(c, *value, kind, file);
+        if (rec && std::string(kind) == "executive" && rec->every != Recurrence::Every::month) {
+          c.fail(c.at(kind) + "/every", "the executive summary is monthly: say \"month\"");
+        }
+        (std::string(kind) == "detection" ? own.detection : own.executive) = rec;
+      }
+      c.refuse_unknown_keys();
+      s.companies[id] = own;
+    }
+  }
+  r.refuse_unknown_keys();
+}
+
+}  // namespace
+
 void read_service_sections(ObjectReader& top, const std::filesystem::path& file, Config& c) {
+  read_summaries(top, file, c.summaries);
   if (const json* v = top.get("schedule", json::value_t::object, "an object")) {
     ObjectReader r(*v, "/schedule", file);
     read_collect(r, file, c.schedule.collect);

@@ -96,15 +96,20 @@ struct AtBed {
   nlohmann::json sync_json() { return run_json({"sync", "--period", "2026-11", "--no-collect"}); }
   // November usage collected and mapped: Contoso (t-1 -> 101) 30 RMM devices and 12 Compliance
   // users, Fabrikam (t-2 -> 102) 7 RMM devices. The request log is cleared afterwards.
-  void map_customers(const std::string& rows =
-                         "2026-11-30,t-1,Contoso,RMM,Datto RMM,devices,30\n"
-                         "2026-11-30,t-1,Contoso,CMU,Compliance,users,12\n"
-                         "2026-11-30,t-2,Fabrikam,RMM,Datto RMM,devices,7\n") {
+  // verify false: `map customer --no-verify` (no Autotask call).
+  static constexpr const char* kDefaultRows =
+      "2026-11-30,t-1,Contoso,RMM,Datto RMM,devices,30\n"
+      "2026-11-30,t-1,Contoso,CMU,Compliance,users,12\n"
+      "2026-11-30,t-2,Fabrikam,RMM,Datto RMM,devices,7\n";
+  void map_customers(const std::string& rows = kDefaultRows, bool verify = true) {
     usage(rows);
     REQUIRE(run({"collect", "--date", "2026-11-30"}).exit_code == 0);
     REQUIRE(run({"discover"}).exit_code == 0);
-    REQUIRE(run({"map", "customer", "drop", "t-1", "101"}).exit_code == 0);
-    REQUIRE(run({"map", "customer", "drop", "t-2", "102"}).exit_code == 0);
+    for (auto [customer, company] : {std::pair{"t-1", "101"}, {"t-2", "102"}}) {
+      std::vector<std::string> args = {"map", "customer", "drop", customer, company};
+      if (!verify) args.push_back("--no-verify");
+      REQUIRE(run(args).exit_code == 0);
+    }
     REQUIRE(run({"map", "product", "drop", "RMM", "301"}).exit_code == 0);
     REQUIRE(run({"map", "product", "drop", "CMU", "302"}).exit_code == 0);
     control.clear_log();
