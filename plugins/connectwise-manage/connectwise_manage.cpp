@@ -5,6 +5,7 @@
 
 #include "cw_client.hpp"
 #include "cw_sink.hpp"
+#include "cw_summary.hpp"
 
 #include <set>
 #include <string>
@@ -39,13 +40,18 @@ const char* const kSchema = R"json({
     "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000,
                   "description": "Page size of listings"},
     "marker": {"type": "string", "minLength": 1, "maxLength": 20, "default": "meterbridge",
-               "description": "Additions owned by meterbridge start their invoiceDescription with [marker]"}
+               "description": "Additions owned by meterbridge start their invoiceDescription with [marker]"},
+    "summary_delivery": {"enum": ["ticket", "management_report"], "default": "ticket",
+                         "description": "Where post_summary delivers: a service ticket or a company management summary report"},
+    "summary_board": {"type": "string", "minLength": 1, "maxLength": 50, "default": "Help Desk",
+                      "description": "The service board (by name) of post_summary tickets"}
   }
 })json";
 
 struct Settings {
   ClientSettings client;
   SinkSettings sink;
+  SummarySettings summary;
 };
 
 std::string required_string(const json& s, const char* key) {
@@ -65,9 +71,9 @@ std::string optional_string(const json& s, const char* key, const char* fallback
 
 Settings parse_settings(const json& s) {
   if (!s.is_object()) throw meterbridge::config_error("settings must be a JSON object");
-  static const std::set<std::string> kKnown = {"site_url",    "company_id",     "public_key",
-                                               "private_key", "client_id",      "codebase",
-                                               "page_size",   "agreement_type", "marker"};
+  static const std::set<std::string> kKnown = {
+      "site_url",  "company_id",     "public_key", "private_key",      "client_id",    "codebase",
+      "page_size", "agreement_type", "marker",     "summary_delivery", "summary_board"};
   for (const auto& [key, value] : s.items()) {
     (void)value;
     if (!kKnown.count(key)) throw meterbridge::config_error("unknown setting '" + key + "'");
@@ -87,6 +93,11 @@ Settings parse_settings(const json& s) {
   out.sink.marker = optional_string(s, "marker", "meterbridge");
   if (out.sink.marker.size() > 20 || out.sink.marker.find(']') != std::string::npos)
     throw meterbridge::config_error("setting 'marker' must be at most 20 characters without ']'");
+  out.summary.delivery = optional_string(s, "summary_delivery", "ticket");
+  if (out.summary.delivery != "ticket" && out.summary.delivery != "management_report")
+    throw meterbridge::config_error(
+        "setting 'summary_delivery' must be \"ticket\" or \"management_report\"");
+  out.summary.board = optional_string(s, "summary_board", "Help Desk");
   if (s.contains("page_size")) {
     const json& p = s["page_size"];
     if (!p.is_number_integer() || p.get<int64_t>() < 1 || p.get<int64_t>() > 1000)
@@ -185,6 +196,7 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
     if (op == "search_catalog") return search_catalog(request);
     if (op == "create_product") return create_product(request);
     if (op == "edit_product") return edit_product(request);
+    if (op == "post_summary") return summaries_.post(request);
     if (op == "remove_duplicates") {
       if (!request.contains("lines") || !request["lines"].is_array()) {
         throw meterbridge::Error(MB_E_INVALID_ARGUMENT, "remove_duplicates needs an array 'lines'");
@@ -199,7 +211,8 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
   ConnectWiseSink(meterbridge::Host host, Settings settings)
       : client_(host, std::move(settings.client)),
         sink_settings_(settings.sink),
-        sink_(host, client_, settings.sink) {}
+        sink_(host, client_, settings.sink),
+        summaries_(host, client_, settings.summary) {}
 
   json verify_company(const json& r) {
     const std::string id = request_string(r, "company_id");
@@ -302,6 +315,7 @@ class ConnectWiseSink : public meterbridge::SinkPlugin {
   Client client_;
   SinkSettings sink_settings_;
   Sink sink_;
+  Summaries summaries_;
 };
 
 }  // namespace connectwise_manage

@@ -26,13 +26,36 @@ const std::set<std::string> kBillCustomer = {"Billable", "DoNotBill", "NoCharge"
 const std::set<std::string> kProductClass = {"Agreement", "Bundle", "Inventory", "NonInventory",
                                              "Service"};
 
+}  // namespace
+
+std::size_t text_length(const std::string& s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+    n += c >= 0xF0 ? 2 : 1;            // outside the BMP: a surrogate pair in .NET
+  }
+  return n;
+}
+
+std::optional<FieldError> check_length(const nlohmann::json& in, const char* key,
+                                       std::size_t max_len) {
+  if (!in.contains(key) || !in[key].is_string()) return std::nullopt;
+  if (text_length(in[key].get<std::string>()) > max_len)
+    return FieldError{
+        "InvalidField", key,
+        std::string(key) + " is longer than " + std::to_string(max_len) + " characters"};
+  return std::nullopt;
+}
+
+namespace {
+
 // An optional string field with a maximum length.
 std::optional<FieldError> copy_string(const nlohmann::json& in, nlohmann::json& out,
                                       const char* key, std::size_t max_len) {
   if (!in.contains(key) || in[key].is_null()) return std::nullopt;
   if (!in[key].is_string()) return invalid(key, std::string(key) + " must be a string");
-  if (in[key].get<std::string>().size() > max_len)
-    return invalid(key, std::string(key) + " is longer than " + std::to_string(max_len));
+  if (auto e = check_length(in, key, max_len)) return e;
   out[key] = in[key];
   return std::nullopt;
 }
@@ -117,9 +140,10 @@ std::optional<FieldError> build_addition(const Data& data, const nlohmann::json&
   if (item->value("inactiveFlag", false))
     return invalid("product",
                    "product " + (*item)["identifier"].get<std::string>() + " is inactive");
+  // IvItemReference has no description (Jetbuilt/connect_wise docs/IvItemReference.md).
   out["product"] = {{"id", (*item)["id"]},
                     {"identifier", (*item)["identifier"]},
-                    {"description", (*item)["description"]}};
+                    {"serializedFlag", item->value("serializedFlag", false)}};
 
   if (!in.contains("billCustomer") || !in["billCustomer"].is_string() ||
       !kBillCustomer.count(in["billCustomer"].get<std::string>()))
@@ -171,8 +195,11 @@ std::optional<FieldError> build_catalog_item(const Data& data, const nlohmann::j
       return FieldError{"Required", k, std::string(k) + " is required"};
     out[k] = in[k];
   }
-  if (out["identifier"].get<std::string>().size() > 25)
-    return invalid("identifier", "identifier is longer than 25");
+  // Published limits (CatalogItem, spec 2025): identifier 75, description 60, customer 6000.
+  for (const auto& [key, max] : {std::pair<const char*, std::size_t>{"identifier", 75},
+                                 {"description", 60},
+                                 {"customerDescription", 6000}})
+    if (auto e = check_length(out, key, max)) return e;
   for (const auto& c : data.catalog)
     if (c["id"].get<long long>() != self_id &&
         lower(c["identifier"].get<std::string>()) == lower(out["identifier"].get<std::string>()))
@@ -204,7 +231,8 @@ std::optional<FieldError> build_catalog_item(const Data& data, const nlohmann::j
   return std::nullopt;
 }
 
-std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json& target) {
+std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json& target,
+                                      const PatchFields& fields) {
   if (!ops.is_array())
     return invalid("patch", "PATCH body must be a JSON array of {op, path, value}");
   for (const auto& op : ops) {
@@ -215,6 +243,13 @@ std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json&
     std::string path = op["path"].get<std::string>();
     if (path.empty()) return invalid("patch", "empty path");
     if (path[0] != '/') path = "/" + path;
+    // ConnectWise refuses a patch of a field the object lacks or may not change, rather than
+    // ignoring it: a client must learn that its write did nothing.
+    const std::string top = path.substr(1, path.find('/', 1) - 1);
+    if (fields.read_only.count(top))
+      return invalid(top, top + " is read-only and cannot be changed");
+    if (!fields.writable.count(top))
+      return invalid(top, top + " is not a writable field of " + fields.resource);
     nlohmann::json::json_pointer ptr;
     try {
       ptr = nlohmann::json::json_pointer(path);
@@ -226,9 +261,9 @@ std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json&
       if (ptr.parent_pointer() != nlohmann::json::json_pointer() &&
           !target.contains(ptr.parent_pointer()))
         target[ptr.parent_pointer()] = nlohmann::json::object();
-      // Replacing product/id or product/identifier names a new product: drop the other key.
-      if (path == "/product/id" || path == "/product/identifier")
-        target["product"] = nlohmann::json::object();
+      // Replacing one key of a reference (product/identifier, board/id) names another object:
+      // the reference's other keys (its old id or name) must not survive.
+      if (path.find('/', 1) != std::string::npos) target[top] = nlohmann::json::object();
       target[ptr] = op["value"];
     } else if (kind == "remove") {
       if (target.contains(ptr)) target[ptr.parent_pointer()].erase(ptr.back());
@@ -237,6 +272,25 @@ std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json&
     }
   }
   return std::nullopt;
+}
+
+const PatchFields& addition_patch_fields() {
+  static const PatchFields f{
+      "addition",
+      {"product", "billCustomer", "quantity", "lessIncluded", "unitPrice", "unitCost",
+       "effectiveDate", "cancelledDate", "taxableFlag", "serialNumber", "invoiceDescription",
+       "purchaseItemFlag", "specialOrderFlag", "description"},
+      {"id", "_info", "agreementId", "agreementStatus", "extPrice", "extCost"}};
+  return f;
+}
+
+const PatchFields& catalog_patch_fields() {
+  static const PatchFields f{
+      "catalogItem",
+      {"identifier", "description", "customerDescription", "subcategory", "type", "unitOfMeasure",
+       "category", "price", "cost", "inactiveFlag", "productClass", "recurringFlag"},
+      {"id", "_info"}};
+  return f;
 }
 
 }  // namespace cw_emu

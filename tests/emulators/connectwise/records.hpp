@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <set>
 #include <string>
 
 #include "state.hpp"
@@ -29,8 +30,25 @@ std::optional<FieldError> build_addition(const Data& data, const nlohmann::json&
 std::optional<FieldError> build_catalog_item(const Data& data, const nlohmann::json& in,
                                              long long self_id, nlohmann::json& out);
 
+// Length of a string as ConnectWise (.NET) counts it: UTF-16 code units.
+std::size_t text_length(const std::string& s);
+// An error when in[key] is a string longer than max_len.
+std::optional<FieldError> check_length(const nlohmann::json& in, const char* key,
+                                       std::size_t max_len);
+
+// What a PATCH may touch: the top-level field of each path must be writable; read_only ones
+// (id, _info, ...) get their own message.
+struct PatchFields {
+  std::string resource;
+  std::set<std::string> writable;
+  std::set<std::string> read_only;
+};
+const PatchFields& addition_patch_fields();
+const PatchFields& catalog_patch_fields();
+
 // Applies a JSON-Patch-style array ([{op, path, value}]) to a copy of `target`.
-std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json& target);
+std::optional<FieldError> apply_patch(const nlohmann::json& ops, nlohmann::json& target,
+                                      const PatchFields& fields);
 
 // Whether the agreement may take new additions (Active and not cancelled).
 bool agreement_open(const nlohmann::json& agreement);

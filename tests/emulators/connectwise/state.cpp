@@ -41,7 +41,49 @@ void unique_ids(const nlohmann::json& arr, const std::string& where) {
       throw std::runtime_error(where + ": duplicate id " + o["id"].dump());
 }
 
+// The fields a real AgreementType carries (Jetbuilt/connect_wise docs/AgreementType.md; the
+// values are the ConnectWise defaults of a new type, our choice where the spec names none).
+nlohmann::json agreement_type_defaults() {
+  return {{"defaultFlag", false},
+          {"inactiveFlag", false},
+          {"prePaymentFlag", false},
+          {"employeeCompRate", "Actual"},
+          {"employeeCompNotExceed", "Billing"},
+          {"invoicingCycle", "CalendarYear"},
+          {"billTime", "Billable"},
+          {"billExpenses", "Billable"},
+          {"billProducts", "Billable"},
+          {"applicationUnits", "Amount"},
+          {"applicationUnlimitedFlag", false},
+          {"oneTimeFlag", false},
+          {"coverAgreementTimeFlag", false},
+          {"coverAgreementProductFlag", false},
+          {"coverAgreementExpenseFlag", false},
+          {"coverSalesTaxFlag", false},
+          {"chargeToFirmFlag", false},
+          {"taxableFlag", false},
+          {"prorateFlag", false},
+          {"autoInvoiceFlag", false}};
+}
+
+// A real Board's required and common fields (docs/Board.md); location/department are ours.
+nlohmann::json board_defaults() {
+  return {{"inactiveFlag", false},
+          {"projectFlag", false},
+          {"location", {{"id", 2}, {"name", "Main Office"}}},
+          {"department", {{"id", 10}, {"name", "Service"}}},
+          {"billTime", "Billable"},
+          {"billExpense", "Billable"},
+          {"billProduct", "Billable"}};
+}
+
 }  // namespace
+
+nlohmann::json company_reference(const std::string& base_url, const nlohmann::json& company) {
+  return reference(
+      base_url, "company", "/company/companies/" + company["id"].dump(),
+      {{"id", company["id"]}, {"identifier", company["identifier"]}, {"name", company["name"]}});
+}
 
 std::string now_iso8601() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -75,6 +117,12 @@ std::string base64(const std::string& in) {
     out.push_back('=');
   }
   return out;
+}
+
+nlohmann::json reference(const std::string& base_url, const std::string& kind,
+                         const std::string& path, nlohmann::json fields) {
+  fields["_info"] = {{kind + "_href", base_url + "/v4_6_release/apis/3.0" + path}};
+  return fields;
 }
 
 Seed parse_seed(const nlohmann::json& j) {
@@ -111,6 +159,10 @@ Seed parse_seed(const nlohmann::json& j) {
     if (!a.contains("type") || !find_by_id(s.agreement_types, required_id(a["type"], where)))
       throw std::runtime_error(where + ": type.id must be a seeded agreement type");
   }
+  s.boards = j.contains("boards") ? array_of(j, "boards")
+                                  : nlohmann::json::array({{{"id", 1}, {"name", "Help Desk"}}});
+  unique_ids(s.boards, "seed.boards[]");
+  for (const auto& b : s.boards) required_string(b, "name", "seed.boards[" + b["id"].dump() + "]");
   s.catalog = array_of(j, "catalog");
   s.additions = array_of(j, "additions");
   unique_ids(s.catalog, "seed.catalog[]");
@@ -142,14 +194,29 @@ State::State(Seed seed, std::string base_url)
     if (!c.contains("status")) c["status"] = {{"id", 1}, {"name", "Active"}};
     info(c);
   }
-  data_.agreement_types = seed_.agreement_types;
-  for (auto& t : data_.agreement_types) info(t);
+  data_.agreement_types = nlohmann::json::array();
+  for (const auto& t : seed_.agreement_types) {
+    nlohmann::json full = agreement_type_defaults();
+    full.update(t);  // the seed's own values win
+    info(full);
+    data_.agreement_types.push_back(std::move(full));
+  }
+  data_.boards = nlohmann::json::array();
+  for (const auto& b : seed_.boards) {
+    nlohmann::json full = board_defaults();
+    full.update(b);
+    info(full);
+    data_.boards.push_back(std::move(full));
+  }
+  data_.tickets = nlohmann::json::array();
+  data_.management_reports = nlohmann::json::array();
   data_.agreements = seed_.agreements;
   for (auto& a : data_.agreements) {
     const auto* c = find_by_id(data_.companies, a["company"]["id"].get<long long>());
-    a["company"] = {{"id", (*c)["id"]}, {"identifier", (*c)["identifier"]}, {"name", (*c)["name"]}};
+    a["company"] = company_reference(base_url_, *c);
     const auto* t = find_by_id(data_.agreement_types, a["type"]["id"].get<long long>());
-    a["type"] = {{"id", (*t)["id"]}, {"name", (*t)["name"]}};
+    a["type"] = reference(base_url_, "type", "/finance/agreements/types/" + (*t)["id"].dump(),
+                          {{"id", (*t)["id"]}, {"name", (*t)["name"]}});
     if (!a.contains("agreementStatus")) a["agreementStatus"] = "Active";
     if (!a.contains("cancelledFlag")) a["cancelledFlag"] = a["agreementStatus"] == "Cancelled";
     info(a);
@@ -192,6 +259,10 @@ nlohmann::json State::state_json() {
     out["agreements"] = data_.agreements.size();
     out["catalog"] = data_.catalog;
     out["additions"] = data_.additions;
+    out["boards"] = data_.boards;
+    out["tickets"] = data_.tickets;
+    out["ticket_notes"] = data_.ticket_notes;
+    out["management_reports"] = data_.management_reports;
   }
   return out;  // the fault control adds faults and requests_logged
 }

@@ -46,9 +46,15 @@ struct CwSetup {
                               {"public_key", seed["public_key"]},
                               {"private_key", private_key},
                               {"client_id", seed["client_ids"][0]}}}}}}}};
+    if (!cw_extra_.is_null()) c["plugins"]["cw"]["settings"].update(cw_extra_);
     if (!http_.is_null()) c["http"] = http_;
     if (!sync_.is_null()) c["sync"] = sync_;
     write_file(dir / "config.json", c.dump(2));
+  }
+  // Extra settings of the "cw" sink (summary_delivery, say); rewrites the config.
+  void set_cw_settings(nlohmann::json extra) {
+    cw_extra_ = std::move(extra);
+    write_config("${env:MB_TEST_CW_KEY}");
   }
   // The config's "sync" object (pending_grace_ms, stop_after_failures); rewrites the config.
   void set_sync(nlohmann::json sync) {
@@ -142,6 +148,7 @@ struct CwSetup {
  private:
   nlohmann::json http_;
   nlohmann::json sync_;
+  nlohmann::json cw_extra_;
 };
 
 // The lines of every sink of a sync report.
