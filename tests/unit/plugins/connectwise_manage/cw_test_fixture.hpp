@@ -44,7 +44,7 @@ HttpResponse respond(int32_t status, const json& body, std::map<std::string, std
   return r;
 }
 
-std::string decode(const std::string& s) {
+[[maybe_unused]] std::string decode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
@@ -57,7 +57,7 @@ std::string decode(const std::string& s) {
   return out;
 }
 
-std::map<std::string, std::string> query_of(const std::string& url) {
+[[maybe_unused]] std::map<std::string, std::string> query_of(const std::string& url) {
   std::map<std::string, std::string> q;
   size_t at = url.find('?');
   if (at == std::string::npos) return q;
@@ -70,7 +70,8 @@ std::map<std::string, std::string> query_of(const std::string& url) {
   return q;
 }
 
-json addition(int64_t id, const std::string& product, double q, const std::string& desc) {
+[[maybe_unused]] json addition(int64_t id, const std::string& product, double q,
+                               const std::string& desc) {
   return {{"id", id},
           {"product", {{"id", 9}, {"identifier", product}}},
           {"quantity", q},
@@ -79,7 +80,8 @@ json addition(int64_t id, const std::string& product, double q, const std::strin
           {"agreementStatus", "Active"}};
 }
 
-json agreement(int64_t id, int64_t company, const std::string& type, const std::string& status) {
+[[maybe_unused]] json agreement(int64_t id, int64_t company, const std::string& type,
+                                const std::string& status) {
   return {{"id", id},
           {"name", "Agreement " + std::to_string(id)},
           {"type", {{"id", 1}, {"name", type}}},
