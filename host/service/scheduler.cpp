@@ -49,7 +49,7 @@ void Scheduler::apply_config(std::unique_ptr<Config> config) {
   zone_ = date::locate_zone(config_->timezone);
   host_ = std::make_unique<PluginHost>(*config_, paths_.data_dir);
   const ScheduleConfig& s = config_->schedule;
-  std::vector<Job> jobs(2);
+  std::vector<Job> jobs(3);
   jobs[0].name = "collect";
   jobs[0].enabled = s.collect.enabled;
   jobs[0].recurrence.at_minute = s.collect.at_minute;
@@ -57,6 +57,22 @@ void Scheduler::apply_config(std::unique_ptr<Config> config) {
   jobs[1].name = "sync";
   jobs[1].enabled = s.sync.enabled;
   jobs[1].recurrence.at_minute = s.sync.at_minute;
+  // Summaries: one daily slot at the earliest time a summary recurrence names; each company's
+  // recurrence decides whether its summary is due on the slot's day.
+  const SummariesConfig& sum = config_->summaries;
+  jobs[2].name = "summaries";
+  jobs[2].enabled = sum.detection || sum.executive || !sum.companies.empty();
+  jobs[2].recurrence.at_minute = 7 * 60;
+  std::vector<int32_t> ats;
+  for (const auto& r : {sum.detection, sum.executive}) {
+    if (r) ats.push_back(r->at_minute);
+  }
+  for (const auto& [id, own] : sum.companies) {
+    for (const auto& r : {own.detection, own.executive}) {
+      if (r && *r) ats.push_back((*r)->at_minute);
+    }
+  }
+  if (!ats.empty()) jobs[2].recurrence.at_minute = *std::min_element(ats.begin(), ats.end());
   jobs_ = std::move(jobs);
   check_failures_.clear();
   for (const auto& r : host_->load_report().refusals) {
@@ -319,6 +335,10 @@ JobOutcome Scheduler::run_job(const Job& job, const std::vector<Slot>& slots,
   if (job.name == "collect") {
     const engine::Day oldest = today - config_->schedule.collect.catch_up_days;
     return run_collect_job(*host_, *config_, *store_, collect_days(days, oldest), today, only);
+  }
+  if (job.name == "summaries") {
+    return run_summaries_job(*config_, paths_.data_dir, *store_, days,
+                             [this] { return host_->cancelled(); });
   }
   return run_sync_job(
       *host_, *config_, *store_,

@@ -7,7 +7,9 @@
 
 #include "engine/plan.hpp"
 #include "runtime/collector.hpp"
+#include "runtime/summary_run.hpp"
 #include "runtime/sync_run.hpp"
+#include "service/schedule.hpp"
 
 namespace meterbridge::host::service {
 using nlohmann::json;
@@ -175,6 +177,37 @@ JobOutcome run_sync_job(PluginHost& host, const Config& config, store::BillingSt
   for (auto& [name, run] : sinks) out.instances.push_back(std::move(run));
   out.result = host.cancelled() ? "cancelled" : failed ? "failed" : "ok";
   out.detail = {{"periods", periods}};
+  return out;
+}
+
+JobOutcome run_summaries_job(const Config& config, const std::filesystem::path& data_dir,
+                             store::BillingStore& store, const std::vector<engine::Day>& slot_days,
+                             const std::function<bool()>& cancelled) {
+  JobOutcome out;
+  int sent = 0, failed = 0;
+  nlohmann::json all = nlohmann::json::array();
+  for (engine::Day day : slot_days) {
+    SummaryOptions o;
+    o.send_day = day;
+    o.cancelled = cancelled;
+    o.due = [day](const Recurrence& r) { return occurs_on(r, day); };
+    for (const auto& s : run_summaries(config, data_dir, store, o)) {
+      sent += s.state == "sent";
+      failed += s.state == "failed";
+      all.push_back({{"company", s.psa + "/" + s.company_id},
+                     {"kind", s.kind},
+                     {"period", s.period},
+                     {"state", s.state},
+                     {"ref", s.ref},
+                     {"message", s.message}});
+    }
+    if (cancelled && cancelled()) {
+      out.result = "cancelled";
+      break;
+    }
+  }
+  if (out.result != "cancelled" && failed) out.result = sent ? "partial" : "failed";
+  out.detail = {{"summaries", all}, {"sent", sent}, {"failed", failed}};
   return out;
 }
 

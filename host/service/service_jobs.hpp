@@ -3,6 +3,8 @@
 // runtime/sync_run.hpp); what the service adds is which days and periods a slot covers.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -66,5 +68,11 @@ std::set<int32_t> billing_days_in_use(store::BillingStore& store);
 // only the lines of companies on the target's billing days.
 JobOutcome run_sync_job(PluginHost& host, const Config& config, store::BillingStore& store,
                         const SyncTargets& targets, engine::Day today);
+
+// Sends the summaries due on each slot day (each company's own recurrence, else the global one;
+// same path as `meterbridge summaries send`): once per (company, kind, period), journaled.
+JobOutcome run_summaries_job(const Config& config, const std::filesystem::path& data_dir,
+                             store::BillingStore& store, const std::vector<engine::Day>& slot_days,
+                             const std::function<bool()>& cancelled);
 
 }  // namespace meterbridge::host::service
