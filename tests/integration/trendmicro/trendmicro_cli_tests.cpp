@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/calendar.hpp"
+#include "sandbox/trendmicro_demo_data.hpp"
 #include "trendmicro_setup.hpp"
 
 using nlohmann::json;
@@ -70,6 +72,13 @@ TEST_CASE("check, discover and collect seats per customer and product into the s
   json day = json::parse(collect.out)["days"][0];
   CHECK(day["ok"] == true);
   CHECK(day["records"] == expected.size());
+
+  // The records' customer id and name map the customer to a company.
+  REQUIRE(s.run({"psa", "add-company", "101", "Birch Legal"}).exit_code == 0);
+  auto map = s.run({"map", "customer", "trendmicro", kBirch, "101"});
+  INFO(map.err);
+  CHECK(map.exit_code == 0);
+  CHECK(map.out.find("Birch Legal LLP") != std::string::npos);
 
   // Every call is signed with a fresh trace id.
   const json calls = s.control.requests_to("/");
@@ -212,5 +221,36 @@ TEST_CASE("detections: email products per customer over inclusive days") {
     auto refused = s.run({"plugins", "call", "trendmicro", "detections", "--request", bad});
     CHECK(refused.exit_code == 2);
     CHECK(refused.err.find("invalid-argument") != std::string::npos);
+  }
+}
+
+TEST_CASE("the sandbox's Trend Micro demo seed collects and answers detections") {
+  using namespace meterbridge::host;
+  const engine::Day today = *engine::parse_iso_date("2026-12-02");
+  const sandbox::TrendMicroDemo demo = sandbox::make_trendmicro_demo(today);
+  CHECK(demo.seed == sandbox::make_trendmicro_demo(today).seed);  // deterministic
+  TrendMicroSetup s("tm-demo", demo.seed);
+  auto raw =
+      s.run({"plugins", "call", "trendmicro", "collect", "--request", R"({"date": "2026-12-02"})"});
+  INFO(raw.err);
+  REQUIRE(raw.exit_code == 0);
+  const json records = json::parse(raw.out)["records"];
+  CHECK(records.size() == 8);  // one per licence of the six customers
+  std::set<std::string> skus;
+  for (const auto& r : records) skus.insert(r["sku"].get<std::string>());
+  CHECK(skus ==
+        std::set<std::string>{"HES", "TMEMS-ADV", "TMEMS-STD", "WFBS-ADV", "WFBS-STD", "WFBSS"});
+
+  auto det = s.run({"plugins", "call", "trendmicro", "detections", "--request",
+                    R"({"from": "2026-09-02", "to": "2026-12-02"})"});
+  INFO(det.err);
+  REQUIRE(det.exit_code == 0);
+  const json customers = json::parse(det.out)["customers"];
+  CHECK(static_cast<int64_t>(customers.size()) == demo.email_customers);
+  for (const auto& c : customers) {
+    for (const auto& p : c["products"]) {
+      CHECK(p["total_messages"].get<int64_t>() > 0);
+      CHECK(p["spam"].get<int64_t>() > 0);
+    }
   }
 }
