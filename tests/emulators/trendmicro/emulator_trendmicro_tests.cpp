@@ -3,6 +3,7 @@
 // seeded usage, subscriptions and detections, faults and the request log.
 #include <catch2/catch.hpp>
 
+#include "../../test_pki.hpp"
 #include "../emulator_under_test.hpp"
 #include "tm_signing.hpp"
 
@@ -25,8 +26,9 @@ namespace {
 
 class Emulator : public EmulatorUnderTest {
  public:
-  explicit Emulator(const std::string& seed = TRENDMICRO_SEED_EXAMPLE)
-      : EmulatorUnderTest(EMULATOR_TRENDMICRO_EXE, seed, {}) {}
+  explicit Emulator(const std::string& seed = TRENDMICRO_SEED_EXAMPLE,
+                    std::vector<std::string> extra = {})
+      : EmulatorUnderTest(EMULATOR_TRENDMICRO_EXE, seed, extra) {}
 };
 
 json seed() {
@@ -262,4 +264,26 @@ TEST_CASE("faults and the request log: 401, 403, 429 with Retry-After, 500, malf
   auto state = emu.client().Get("/_emulator/state");
   REQUIRE(state);
   CHECK(json::parse(state->body)["customers"].size() == seed()["customers"].size());
+}
+
+TEST_CASE("TLS: a signed call over verified TLS, refused without the test CA") {
+  auto pki = make_test_pki("emulator-trendmicro");
+  Emulator emu(TRENDMICRO_SEED_EXAMPLE, {"--tls-cert", (pki / "server.pem").string(), "--tls-key",
+                                         (pki / "server.key").string()});
+  REQUIRE(emu.url().rfind("https://127.0.0.1:", 0) == 0);
+  const int port = std::stoi(emu.url().substr(emu.url().rfind(':') + 1));
+  const std::string target = kSmpi + "/customers";
+
+  httplib::SSLClient trusted("127.0.0.1", port);
+  trusted.set_ca_cert_path((pki / "ca.pem").c_str());
+  trusted.enable_server_certificate_verification(true);
+  auto ok = trusted.Get(target, signed_headers("GET", target));
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+
+  httplib::SSLClient untrusted("127.0.0.1", port);
+  untrusted.enable_server_certificate_verification(true);
+  CHECK(!untrusted.Get(target, signed_headers("GET", target)));
+  CHECK(emu.stop() == 0);
+  std::filesystem::remove_all(pki);
 }
