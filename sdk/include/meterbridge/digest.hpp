@@ -7,6 +7,7 @@
 //
 // Every function answers the raw digest bytes; base64_encode (http.hpp) or hex() turn them into
 // text. Backed by OpenSSL's libcrypto: a plugin that includes this header links OpenSSL::Crypto
+// (out of tree, after find_package(OpenSSL)):
 //   target_link_libraries(<target>_objects PUBLIC OpenSSL::Crypto)
 // (the rest of the SDK stays free of it).
 #pragma once
