@@ -84,8 +84,6 @@ class Client {
  private:
   // The SMPI path of a WFBSS API resource: /SMPI/{version}/service/{service}/api.
   meterbridge::ApiRequest smpi(const char* service) const;
-  // Sends a request, naming the call by its path alone (a cids list is long and says nothing).
-  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request);
   void sign(meterbridge::HttpRequest& request);
 
   meterbridge::Host host_;
