@@ -70,13 +70,6 @@ const json& items_of(const json& body, const std::string& what) {
   return *it;
 }
 
-// message with the first `from` replaced by `to`.
-std::string renamed(std::string message, const std::string& from, const std::string& to) {
-  const size_t at = message.find(from);
-  if (at != std::string::npos) message.replace(at, from.size(), to);
-  return message;
-}
-
 }  // namespace
 
 std::string error_detail(const HttpResponse& r) {
@@ -97,6 +90,9 @@ Client::Client(meterbridge::Host host, ClientSettings settings)
   api_.auth_hint = "check that the API credentials are valid and have the Partner role";
   api_.config_hint = "check api_url and page_size";
   api_.error_detail = error_detail;
+  // Sophos calls are named by their path only (README "Errors"): the page keys in the query are
+  // long and mean nothing to an operator.
+  api_.name_calls_by_path = true;
   api_.authorize = [this](meterbridge::HttpRequest& r) {
     r.headers["Authorization"] = "Bearer " + access_token();
   };
@@ -162,26 +158,9 @@ const std::string& Client::access_token() {
   return token_;
 }
 
-ApiResponse Client::send(const ApiRequest& request, std::initializer_list<int32_t> handled) {
-  // Sophos calls are named by their path only (README "Errors"): the page keys in the query are
-  // long and mean nothing to an operator. The SDK names path and query, so the name is swapped
-  // in whatever it reports.
-  const std::string full = request.what();
-  const std::string name = full.substr(0, full.find('?'));
-  try {
-    ApiResponse r = request.send(handled);
-    r.call = name;
-    return r;
-  } catch (const meterbridge::NoResponseError& e) {
-    throw meterbridge::NoResponseError(e.status(), renamed(e.what(), full, name));
-  } catch (const meterbridge::Error& e) {
-    throw meterbridge::Error(e.status(), renamed(e.what(), full, name));
-  }
-}
-
 const std::string& Client::partner_id() {
   if (!partner_id_.empty()) return partner_id_;
-  json body = send(api_.get("whoami", "v1")).json();
+  json body = api_.get("whoami", "v1").send().json();
   std::string id_type = string_field(body, "idType");
   if (id_type != "partner") {
     throw meterbridge::config_error(
@@ -197,11 +176,12 @@ const std::string& Client::partner_id() {
 }
 
 TenantPage Client::tenants_page(int64_t page) {
-  ApiResponse r = send(api_.get("partner", "v1", "tenants")
-                           .header("X-Partner-ID", partner_id())
-                           .query("page", page)
-                           .query("pageSize", settings_.page_size)
-                           .query("pageTotal", "true"));
+  ApiResponse r = api_.get("partner", "v1", "tenants")
+                      .header("X-Partner-ID", partner_id())
+                      .query("page", page)
+                      .query("pageSize", settings_.page_size)
+                      .query("pageTotal", "true")
+                      .send();
   json body = r.json();
   TenantPage out;
   for (const json& item : items_of(body, r.call)) {
@@ -225,7 +205,7 @@ TenantPage Client::tenants_page(int64_t page) {
 
 std::optional<Tenant> Client::tenant(const std::string& id) {
   ApiResponse r =
-      send(api_.get("partner", "v1", "tenants", id).header("X-Partner-ID", partner_id()), {404});
+      api_.get("partner", "v1", "tenants", id).header("X-Partner-ID", partner_id()).send({404});
   if (r.status == 404) return std::nullopt;
   json body = r.json();
   Tenant t;
@@ -241,9 +221,10 @@ std::optional<Tenant> Client::tenant(const std::string& id) {
 }
 
 json Client::licenses(const Tenant& tenant) {
-  ApiResponse r = send(api_.at("GET", tenant.api_host)
-                           .raw_path("licenses/v1/licenses")
-                           .header("X-Tenant-ID", tenant.id));
+  ApiResponse r = api_.at("GET", tenant.api_host)
+                      .raw_path("licenses/v1/licenses")
+                      .header("X-Tenant-ID", tenant.id)
+                      .send();
   json body = r.json();
   if (!body.is_object() || !body.contains("licenses") || !body["licenses"].is_array()) {
     throw meterbridge::transient_error("Sophos Central answered " + r.call +
@@ -285,7 +266,7 @@ bool Client::usage(int year, int month, const std::function<void(const json& ite
                                  .query("pageSize", settings_.page_size)
                                  .query("pageTotal", "true");
         if (!key.empty()) request.query("pageFromKey", key);
-        ApiResponse r = send(request, {404});
+        ApiResponse r = request.send({404});
         if (r.status == 404 && page > 1) {
           throw meterbridge::transient_error("Sophos Central answered " + r.call + " page " +
                                              std::to_string(page) +

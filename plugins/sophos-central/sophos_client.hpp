@@ -80,10 +80,6 @@ class Client {
  private:
   const std::string& access_token();
   void fetch_token();
-  // Sends an API request (bearer token, one re-authentication after a 401) and names the call
-  // by its path alone in every message.
-  meterbridge::ApiResponse send(const meterbridge::ApiRequest& request,
-                                std::initializer_list<int32_t> handled = {});
 
   meterbridge::Host host_;
   ClientSettings settings_;

@@ -55,7 +55,7 @@ need "$svc" usr/share/doc/meterbridge/README.operators.md
 plugin_dirs=("$svc"/usr/lib/meterbridge/plugins "$svc"/usr/lib/*/meterbridge/plugins)
 [ ${#plugin_dirs[@]} -eq 1 ] || fail "expected one plugin directory, found: ${plugin_dirs[*]}"
 plugin_dir=${plugin_dirs[0]}
-for plugin in sophos-central connectwise-manage autotask file-drop; do
+for plugin in sophos-central trendmicro-rm connectwise-manage autotask file-drop; do
   manifest=$plugin_dir/$plugin.plugin.json
   [ -f "$manifest" ] || fail "no manifest $manifest"
   library=$(sed -n 's/.*"library": *"\([^"]*\)".*/\1/p' "$manifest")
@@ -96,7 +96,7 @@ echo "meterbridge --version: $version"
 list=$(run plugins list --format json) || fail "meterbridge plugins list failed: $list"
 echo "meterbridge plugins list:"
 echo "$list"
-for plugin in sophos-central connectwise-manage autotask file-drop; do
+for plugin in sophos-central trendmicro-rm connectwise-manage autotask file-drop; do
   grep -q "\"id\": *\"$plugin\"" <<<"$list" || fail "plugins list lacks $plugin"
 done
 paths=$(grep -o '"path": *"[^"]*"' <<<"$list" | sed 's/"path": *"\(.*\)"/\1/')

@@ -263,6 +263,11 @@ class ApiRequest {
   std::string url() const { return url_ + query_text(false); }
   // "GET /v1/clients?page=2": how messages name this call (no host, no secret).
   std::string what() const { return method_ + " " + url_target(url_) + query_text(true); }
+  // "GET /v1/clients": the call without its query (ApiClient::name_calls_by_path).
+  std::string what_path() const {
+    const std::string target = url_target(url_);
+    return method_ + " " + target.substr(0, target.find('?'));
+  }
   // A call that changes something: its 4xx is one refused request, not a wrong setting.
   bool is_write() const {
     return !read_ && method_ != "GET" && method_ != "HEAD" && method_ != "OPTIONS";
@@ -337,6 +342,10 @@ class ApiClient {
   std::string auth_hint;
   std::string forbidden_hint;
   std::string config_hint;
+  // Names every call by method and path alone in messages, logs and ApiResponse::call, the
+  // query left out: for APIs whose query holds page keys or lists of ids that mean nothing to an
+  // operator and would bury the path.
+  bool name_calls_by_path = false;
   // Reads the service's own explanation out of an error body; replace it for an odd shape.
   std::function<std::string(const HttpResponse&)> error_detail = default_error_detail;
   // Called before every request is sent (and before the resend after a 401): sets credentials
@@ -378,7 +387,7 @@ class ApiClient {
   // classified Error for any other status, NoResponseError when no answer came, and
   // Error(MB_E_CANCELLED) when the host asked to stop.
   ApiResponse send(const ApiRequest& request, std::initializer_list<int32_t> handled = {}) const {
-    const std::string what = request.what();
+    const std::string what = name_calls_by_path ? request.what_path() : request.what();
     for (int attempt = 0;; ++attempt) {
       host_.throw_if_cancelled();
       HttpRequest http = request.to_http();

@@ -171,10 +171,10 @@ void FaultControl::control(const httplib::Request& req, httplib::Response& res) 
     } catch (const nlohmann::json::exception& e) {
       return flavour_.send_error(res, 400, "BadRequest", e.what());
     }
-    if (f.kind != "429" && f.kind != "500" && f.kind != "slow" && f.kind != "malformed" &&
-        f.kind != "drop")
+    if (f.kind != "401" && f.kind != "403" && f.kind != "429" && f.kind != "500" &&
+        f.kind != "slow" && f.kind != "malformed" && f.kind != "drop")
       return flavour_.send_error(res, 400, "BadRequest",
-                                 "kind must be 429, 500, slow, malformed or drop");
+                                 "kind must be 401, 403, 429, 500, slow, malformed or drop");
     if (f.remaining < 1 || f.skip < 0 || f.delay_ms < 0 || f.retry_after < 0)
       return flavour_.send_error(res, 400, "BadRequest",
                                  "count >= 1; skip, delay_ms and retry_after >= 0");
@@ -198,7 +198,12 @@ void FaultControl::dispatch(const httplib::Request& req, httplib::Response& res)
   const int64_t seq = log_arrival(std::move(entry));
   bool malformed = false;
   if (fault) {
-    if (fault->kind == "429") {
+    // 401/403: a credential revoked or a permission withdrawn between two calls of one run.
+    if (fault->kind == "401") {
+      flavour_.send_error(res, 401, "Unauthorized", "Injected fault: credentials refused");
+    } else if (fault->kind == "403") {
+      flavour_.send_error(res, 403, "Forbidden", "Injected fault: access denied");
+    } else if (fault->kind == "429") {
       flavour_.send_error(res, 429, "TooManyRequests", "Rate limit exceeded");
       res.set_header("Retry-After", std::to_string(fault->retry_after));
     } else if (fault->kind == "500") {

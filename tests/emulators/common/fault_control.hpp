@@ -20,7 +20,7 @@ namespace emulator_kit {
 struct Fault {
   std::string path_prefix = "/";
   std::string method;  // "" = any method
-  std::string kind;    // "429", "500", "slow", "malformed", "drop"
+  std::string kind;    // "401", "403", "429", "500", "slow", "malformed", "drop"
   int skip = 0;
   int remaining = 1;
   int retry_after = 1;

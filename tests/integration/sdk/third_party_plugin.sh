@@ -12,7 +12,7 @@ rm -rf "$work"
 mkdir -p "$work"
 prefix="$work/prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
-for header in abi.h plugin.hpp http.hpp paging.hpp http_failure.hpp testing.hpp; do
+for header in abi.h plugin.hpp http.hpp paging.hpp http_failure.hpp testing.hpp digest.hpp; do
   test -f "$prefix/include/meterbridge/$header" || { echo "$header was not installed" >&2; exit 1; }
 done
 docs=$(dirname "$(find "$prefix" -name GETTING_STARTED.md | head -n 1)")

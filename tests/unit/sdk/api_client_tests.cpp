@@ -223,3 +223,24 @@ TEST_CASE("api client: a query added to a link that has one already is appended 
   CHECK(b.acme.get("v1", "sites").query("max", 50).query("page", 1).url() ==
         "https://api.acme.test/base/v1/sites?max=50&page=1");
 }
+
+TEST_CASE("api client: name_calls_by_path leaves the query out of every message") {
+  Bed b;
+  b.acme.name_calls_by_path = true;
+  auto req = b.acme.get("v1", "usage").query("ids", "a,b,c").query("page", 2);
+  CHECK(req.what_path() == "GET /base/v1/usage");
+  b.reply(answer(200, "{}"));
+  CHECK(req.send().call == "GET /base/v1/usage");
+  b.reply(answer(500, R"({"message": "boom"})"));
+  auto [status, message] = failure_of([&] { req.send(); });
+  CHECK(status == MB_E_TRANSIENT);
+  CHECK(message.find("GET /base/v1/usage (HTTP 500") != std::string::npos);
+  CHECK(message.find("ids=") == std::string::npos);
+  // A query written into the path (raw_path) is left out as well.
+  CHECK(b.acme.get("v1").raw_path("usage?cids=a,b").what_path() == "GET /base/v1/usage");
+  b.reply(answer(200, "not json"));
+  auto [json_status, json_message] = failure_of([&] { req.send().json(); });
+  CHECK(json_status == MB_E_TRANSIENT);
+  CHECK(json_message.find("answered GET /base/v1/usage with a body that is not JSON") !=
+        std::string::npos);
+}
