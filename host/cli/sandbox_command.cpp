@@ -15,9 +15,12 @@ namespace {
 
 int run_scenarios(const po::variables_map& vm) {
   const std::string scenario = vm["scenario"].as<std::string>();
-  if (scenario != "sophos-connectwise" && scenario != "kaseya-autotask" && scenario != "all")
+  if (scenario != "sophos-connectwise" && scenario != "kaseya-autotask" &&
+      scenario != "trendmicro-connectwise" && scenario != "all") {
     usage_error("--scenario: '" + scenario +
-                "' is not a scenario; use sophos-connectwise, kaseya-autotask or all");
+                "' is not a scenario; use sophos-connectwise, kaseya-autotask, "
+                "trendmicro-connectwise or all");
+  }
   ScenarioOptions options;
   options.keep = vm.count("keep") > 0;
   options.serve = vm.count("serve") > 0;
@@ -36,6 +39,8 @@ int run_scenarios(const po::variables_map& vm) {
     run("sophos-connectwise", &run_sophos_connectwise);
   if (scenario == "kaseya-autotask" || scenario == "all")
     run("kaseya-autotask", &run_kaseya_autotask);
+  if (scenario == "trendmicro-connectwise" || scenario == "all")
+    run("trendmicro-connectwise", &run_trendmicro_connectwise);
   std::error_code ec;
   if (scenario == "all" && !options.keep && !options.dir_given) fs::remove_all(dir, ec);
   return status;
@@ -47,7 +52,7 @@ int run_sandbox_command(CommandContext& context) {
   po::options_description options("Options of `meterbridge sandbox`");
   options.add_options()(
       "scenario", po::value<std::string>()->default_value("sophos-connectwise")->value_name("NAME"),
-      "sophos-connectwise, kaseya-autotask, or all")(
+      "sophos-connectwise, kaseya-autotask, trendmicro-connectwise, or all")(
       "keep", "leave the emulators running and the demo directory in place")(
       "serve",
       "then run `meterbridge serve` on the same config with a fast test clock: its scheduled "
@@ -69,7 +74,10 @@ int run_sandbox_command(CommandContext& context) {
            "  sophos-connectwise  Sophos Central to ConnectWise Manage (the default)\n"
            "  kaseya-autotask     Datto RMM, Datto BCDR and SaaS Protection and a Kaseya\n"
            "                      module export to Autotask, one contract per customer\n"
-           "  all                 both, one after the other\n\n"
+           "  trendmicro-connectwise  Trend Micro Remote Manager to ConnectWise Manage: Verify,\n"
+           "                      an agreement per product, billing days, Send now, detection\n"
+           "                      and executive summaries as tickets\n"
+           "  all                 all three, one after the other\n\n"
         << options;
     return kExitOk;
   }

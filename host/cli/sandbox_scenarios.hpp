@@ -26,5 +26,8 @@ bool run_serve_demo(const std::filesystem::path& config_file);
 int run_sophos_connectwise(const ScenarioOptions& options);
 // Kaseya modules (Datto RMM, Datto BCDR and SaaS Protection, a module export) to Autotask.
 int run_kaseya_autotask(const ScenarioOptions& options);
+// Trend Micro Remote Manager to ConnectWise Manage: Verify, agreements per product, billing
+// days, Send now, summaries.
+int run_trendmicro_connectwise(const ScenarioOptions& options);
 
 }  // namespace meterbridge::host
