@@ -181,3 +181,40 @@ TEST_CASE(
   CHECK(std::regex_search(r.out,
                           std::regex(R"(meterbridge serve exited 0 \d+\.\d+ s after SIGTERM)")));
 }
+
+TEST_CASE(
+    "the trendmicro-connectwise sandbox verifies, assigns agreements per product, bills once and "
+    "opens each summary ticket once") {
+  auto dir = fresh_dir("sandbox-trendmicro") / "demo";
+  auto r =
+      run_meterbridge({"sandbox", "--scenario", "trendmicro-connectwise", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Verify refuses an id ConnectWise does not know, and learns the real ones.
+  CHECK(r.err.find("company 19999 does not exist in connectwise") != std::string::npos);
+  CHECK(r.out.find("verified: company 19021 exists in connectwise (Coastal Home Health)") !=
+        std::string::npos);
+  // The Default where ConnectWise offers one; by type and name where there are two.
+  CHECK(r.out.find("(TMRM management solution, the Default)") != std::string::npos);
+  CHECK(r.out.find("line TM-EMS-ADV of connectwise/19021 -> agreement 7506 'Trend Micro Email - "
+                   "Coastal Home Health, LLC' (TMRM management solution)") != std::string::npos);
+  // Day 31 in a shorter month and a customer's own day 15.
+  CHECK(std::regex_search(
+      r.out, std::regex(R"(19004 Northwind Traders +TM-WFBS-ADV [^\n]+ \d{4}-\d{2}-15\.\.)")));
+  auto [now_calls, now_writes] = calls_of(r.out, "Send now");
+  CHECK(now_writes == 1);
+  auto [first_calls, first_writes] = calls_of(r.out, "Sync");
+  CHECK(first_writes == 5);  // the six billable lines but the one Send now wrote
+  auto [second_calls, second_writes] = calls_of(r.out, R"(Second sync \(usage unchanged\))");
+  CHECK(second_writes == 0);
+  auto [sum_calls, sum_writes] = calls_of(r.out, "Summaries");
+  CHECK(sum_writes == 5);  // four detection summaries and one executive summary
+  auto [again_calls, again_writes] =
+      calls_of(r.out, R"(Summaries again \(sent once: nothing new\))");
+  CHECK(again_writes == 0);
+  CHECK(std::regex_search(
+      r.out,
+      std::regex(
+          R"(#5  company 19021  board Help Desk  Executive summary \d{4}-\d{2}: Coastal Home Health \[mb #5\])")));
+  CHECK(r.out.find("sandbox-trendmicro-secret-key") == std::string::npos);
+}
