@@ -119,3 +119,38 @@ TEST_CASE("the recurrence form: every day, every week on a weekday, every month 
   CHECK_THAT(recurrence_refusal(json::parse(R"({"every": "month"})")),
              Catch::Contains("/summaries/schedule/day: missing"));
 }
+
+TEST_CASE("summaries: global recurrences, a company's own, and off") {
+  Config c = with({{"summaries",
+                    {{"detection", {{"every", "week"}, {"weekday", "monday"}, {"at", "07:00"}}},
+                     {"executive", {{"every", "month"}, {"day", 1}}},
+                     {"companies",
+                      {{"19013", {{"detection", {{"every", "day"}, {"at", "06:30"}}}}},
+                       {"19034", {{"executive", "off"}, {"detection", "off"}}}}}}}});
+  auto global = c.summaries.of("detection", "19001");
+  REQUIRE(global);
+  CHECK(global->every == Recurrence::Every::week);
+  CHECK(global->weekday == 1);
+  auto own = c.summaries.of("detection", "19013");
+  REQUIRE(own);
+  CHECK(own->every == Recurrence::Every::day);
+  CHECK(own->at_minute == 6 * 60 + 30);
+  CHECK(c.summaries.of("executive", "19013")->every == Recurrence::Every::month);
+  CHECK_FALSE(c.summaries.of("detection", "19034"));
+  CHECK_FALSE(c.summaries.of("executive", "19034"));
+  CHECK_FALSE(with(json::object()).summaries.of("detection", "19001"));  // no section: none
+}
+
+TEST_CASE("summaries: a wrong recurrence, kind or company entry is refused where it is") {
+  CHECK(refusal({{"summaries", {{"executive", {{"every", "week"}, {"weekday", "monday"}}}}}})
+            .find("/summaries/executive/every: the executive summary is monthly") !=
+        std::string::npos);
+  CHECK(refusal({{"summaries", {{"detections", {{"every", "day"}}}}}}).find("/summaries") !=
+        std::string::npos);
+  CHECK(refusal({{"summaries", {{"companies", {{"7", {{"detection", "never"}}}}}}}})
+            .find("/summaries/companies/7/detection: expected a recurrence") != std::string::npos);
+  CHECK(refusal({{"summaries", {{"companies", {{"7", {{"weekly", "off"}}}}}}}})
+            .find("/summaries/companies/7") != std::string::npos);
+  CHECK(refusal({{"summaries", {{"detection", {{"every", "week"}}}}}})
+            .find("/summaries/detection/weekday") != std::string::npos);
+}
