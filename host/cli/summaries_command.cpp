@@ -165,8 +165,9 @@ int run_executive_report(CommandContext& context, const std::vector<std::string>
         << "Usage: meterbridge report executive --company ID --period YYYY-MM [--out FILE]\n\n"
            "Writes the executive summary of a company for a month as one self-contained\n"
            "HTML page: usage per product, what was billed and its value, and a chart of\n"
-           "the usage per product over the last six months. Detection counts are added\n"
-           "when `summaries send` sends it. Prints the file written.\n\n"
+           "the usage per product over the last six months, and the email-security\n"
+           "detection counts of the month when a source answers them. Prints the file\n"
+           "written.\n\n"
         << options;
     return kExitOk;
   }
@@ -184,6 +185,13 @@ int run_executive_report(CommandContext& context, const std::vector<std::string>
   } catch (const std::runtime_error& e) {
     std::cerr << "meterbridge report: " << e.what() << '\n';
     return kExitUsage;
+  }
+  try {
+    report.detections = month_detections(context.config(), context.data_dir(), *store, report.psa,
+                                         report.company_id, *month);
+  } catch (const std::exception& e) {
+    std::cerr << "meterbridge report: warning: no detection counts in the page: " << e.what()
+              << '\n';
   }
   const std::filesystem::path out =
       p.vm.count("out")

@@ -64,10 +64,10 @@ std::string usage_chart(const ExecutiveReport& r) {
   const size_t n = std::max<size_t>(1, r.products.size());
   const double bar_w = std::max(2.0, (group_w - 12) / n);
   std::ostringstream svg;
+  const size_t legend_rows = (r.products.size() + 1) / 2;  // two names a row: long names fit
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" << width
-      << "\" height=\"" << height + 24 * ((r.products.size() + 2) / 3) << "\" viewBox=\"0 0 "
-      << width << ' ' << height + 24 * ((r.products.size() + 2) / 3)
-      << "\" aria-label=\"Usage per product over the months\">\n";
+      << "\" height=\"" << height + 24 * legend_rows << "\" viewBox=\"0 0 " << width << ' '
+      << height + 24 * legend_rows << "\" aria-label=\"Usage per product over the months\">\n";
   for (int i = 0; i <= 4; ++i) {
     const double y = top + plot_h - plot_h * i / 4;
     svg << "<line x1=\"" << left << "\" y1=\"" << fixed(y, 1) << "\" x2=\"" << width - 8
@@ -89,8 +89,8 @@ std::string usage_chart(const ExecutiveReport& r) {
         << "\" text-anchor=\"middle\" class=\"axis\">" << r.months[m] << "</text>\n";
   }
   for (size_t p = 0; p < r.products.size(); ++p) {
-    const double x = left + 220.0 * (p % 3);
-    const double y = height + 24.0 * (p / 3);
+    const double x = left + 340.0 * (p % 2);
+    const double y = height + 24.0 * (p / 2);
     svg << "<rect x=\"" << fixed(x, 1) << "\" y=\"" << fixed(y - 10, 1)
         << "\" width=\"12\" height=\"12\" fill=\"" << kColors[p % 8] << "\"/><text x=\""
         << fixed(x + 18, 1) << "\" y=\"" << fixed(y, 1) << "\" class=\"legend\">"

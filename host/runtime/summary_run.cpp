@@ -58,6 +58,15 @@ class SummaryRun {
     return out;
   }
 
+  // The company's detections over the period, if any source answered some.
+  std::optional<CompanyDetections> detections_for(const CompanyKey& c,
+                                                  const engine::SummaryPeriod& p) {
+    const auto& all = detections_of(p);
+    auto it = all.find(c);
+    if (it == all.end()) return std::nullopt;
+    return it->second;
+  }
+
  private:
   SummaryOutcome send_one(const std::string& kind, const CompanyKey& c, const Recurrence& r) {
     SummaryOutcome s;
@@ -248,6 +257,16 @@ std::filesystem::path executive_page_path(const std::filesystem::path& data_dir,
                                           const std::string& psa, const std::string& company,
                                           const std::string& period) {
   return data_dir / "reports" / "executive" / (psa + "-" + company + "-" + period + ".html");
+}
+
+std::optional<CompanyDetections> month_detections(
+    const Config& config, const std::filesystem::path& data_dir, store::BillingStore& store,
+    const std::string& psa, const std::string& company, engine::YearMonth month) {
+  SummaryOptions o;
+  const engine::Day first = engine::first_day_of(month);
+  const engine::SummaryPeriod p{engine::format_year_month(month), first,
+                                first + engine::days_in_month(month) - 1};
+  return SummaryRun(config, data_dir, store, o).detections_for({psa, company}, p);
 }
 
 std::vector<SummaryOutcome> run_summaries(const Config& config,

@@ -8,11 +8,13 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "engine/calendar.hpp"
+#include "engine/summary_text.hpp"
 #include "store/billing_store.hpp"
 
 namespace meterbridge::host {
@@ -48,6 +50,13 @@ struct SummaryOutcome {
 std::vector<SummaryOutcome> run_summaries(const Config& config,
                                           const std::filesystem::path& data_dir,
                                           store::BillingStore& store, const SummaryOptions& o);
+
+// The detection counts every enabled source answers for one PSA company over a month (summed
+// over its mapped customers); nothing when no source has any for it. Throws when a source
+// fails.
+std::optional<engine::CompanyDetections> month_detections(
+    const Config& config, const std::filesystem::path& data_dir, store::BillingStore& store,
+    const std::string& psa, const std::string& company, engine::YearMonth month);
 
 // What a run reports, as JSON (summaries.v1).
 nlohmann::json summary_outcomes_to_json(const std::vector<SummaryOutcome>& outcomes);

@@ -196,7 +196,10 @@ TEST_CASE("detection and executive summaries reach ConnectWise once, with their 
   auto report = s.run({"report", "executive", "--company", "250", "--period", "2026-11", "--out",
                        (s.dir / "exec.html").string()});
   REQUIRE(report.exit_code == 0);
-  CHECK(read_text(s.dir / "exec.html").find("id=\"total-value\">78.00<") != std::string::npos);
+  const std::string page = read_text(s.dir / "exec.html");
+  CHECK(page.find("id=\"total-value\">78.00<") != std::string::npos);
+  CHECK(page.find("id=\"messages\">" + std::to_string(birch["total_messages"].get<int64_t>())) !=
+        std::string::npos);  // the sources' detections of the month, asked again
 
   // Again: journaled as sent, nothing asked of ConnectWise.
   const int writes = s.cw_control.writes();
