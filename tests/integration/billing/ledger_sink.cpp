@@ -47,6 +47,7 @@ class LedgerSink : public meterbridge::SinkPlugin {
       return SinkPlugin::invoke(op, request);
     }
     if (op == "adopt" && settings_.value("adopt", false)) return adopt(request);
+    if (op == "post_summary") return post_summary(request);
     const std::string setup = settings_.value("setup_ops", "");
     if (setup == "connectwise" || setup == "autotask") {
       json answer = setup_answer(setup == "autotask", op, request);
@@ -168,6 +169,35 @@ class LedgerSink : public meterbridge::SinkPlugin {
       return item;
     }
     return nullptr;
+  }
+
+  // One summary per intent, as a PSA ticket carrying the intent's marker would be.
+  json post_summary(const json& request) {
+    json ledger = load();
+    const std::string marker = "[mb #" + request.at("intent_id").dump() + "]";
+    json& list = ledger["summaries"];
+    if (list.is_null()) list = json::array();
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i]["summary"].get<std::string>().find(marker) != std::string::npos) {
+        return {{"schema", "psa-summary-result.v1"},
+                {"action", "none"},
+                {"delivery", "ticket"},
+                {"ref", std::to_string(i + 1)},
+                {"summary", list[i]["summary"]}};
+      }
+    }
+    const std::string summary = request.at("title").get<std::string>() + " " + marker;
+    list.push_back({{"company", request.at("company_id")},
+                    {"kind", request.at("kind")},
+                    {"period", request.at("period")},
+                    {"summary", summary},
+                    {"text", request.value("text", "")}});
+    save(ledger);
+    return {{"schema", "psa-summary-result.v1"},
+            {"action", "create"},
+            {"delivery", "ticket"},
+            {"ref", std::to_string(list.size())},
+            {"summary", summary}};
   }
 
   double quantity_of(const json& entry) const {

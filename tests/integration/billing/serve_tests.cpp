@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -124,6 +125,7 @@ TEST_CASE("a month of schedule in seconds: billing day 31, a company's own day, 
              {"plugins", plugins},
              {"schedule",
               {{"collect", {{"at", "00:30"}, {"jitter_minutes", 0}}}, {"sync", {{"at", "01:30"}}}}},
+             {"summaries", {{"executive", {{"every", "month"}, {"day", 1}, {"at", "03:00"}}}}},
              {"service", {{"listen", ""}}},
              {"testing", {{"allow_test_clock", true}}}});
   const auto store = s.dir / "data" / "billing.sqlite3";
@@ -188,6 +190,22 @@ TEST_CASE("a month of schedule in seconds: billing day 31, a company's own day, 
   CHECK(ledger["lines"]["C2/EDR"]["quantity"] == 5);
   CHECK(ledger["lines"]["C3/MAIL"]["quantity"] == 7);
   CHECK(ledger["writes"] == 3);
+  // The summaries job ran every day and sent each company's executive summary of November on
+  // December 1st, once, whatever the restarts.
+  auto summary_slots = column(store,
+                              "SELECT result || ' ' || attempts FROM service_slots WHERE job = "
+                              "'summaries'");
+  CHECK(summary_slots.size() == 31);
+  for (const auto& slot : summary_slots) CHECK(slot == "ok 1");
+  std::map<std::string, int> sent;
+  for (const auto& x : ledger["summaries"]) {
+    sent[x["company"].get<std::string>() + " " + x["kind"].get<std::string>() + " " +
+         x["period"].get<std::string>()] += 1;
+  }
+  for (const char* company : {"C1", "C2", "C3"}) {
+    CHECK(sent[std::string(company) + " executive 2026-11"] == 1);
+  }
+  for (const auto& [key, n] : sent) CHECK(n == 1);
 }
 
 TEST_CASE("a test clock is refused unless the config allows one") {
