@@ -12,6 +12,7 @@
 #include "cli/command_support.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/text_table.hpp"
+#include "store/agreement_store.hpp"
 #include "store/insights_store.hpp"
 
 namespace meterbridge::host {
@@ -189,6 +190,12 @@ void company_insights(store::BillingStore& s, const Facts& f, std::vector<Insigh
     const auto& [psa, id] = company;
     if (psa == "manual" || billed.count(psa + '\x1f' + id)) continue;
     if (s.mapping().targets_of(psa).count(id)) continue;
+    // An agreement given to one of its lines (`psa target --line`) is a target too.
+    const store::TargetMap targets = store::AgreementStore(s.db()).targets_of(psa);
+    if (std::any_of(targets.lines.begin(), targets.lines.end(),
+                    [&](const auto& t) { return t.first.first == id; })) {
+      continue;
+    }
     const bool cw = s.mapping().setting("psa_kind/" + psa).value_or("") == "connectwise";
     const std::string what = cw ? "agreement" : "contract";
     out.push_back({"no-target", company_concerns(f, company),

@@ -112,4 +112,9 @@ TEST_CASE("insights lists what to act on with the command that resolves it") {
   CHECK(table.out.find("new-customer") == std::string::npos);
   CHECK_THAT(table.out, Catch::Contains("meterbridge map product drop MAIL-STD LINE_ID"));
   CHECK_THAT(table.out, Catch::Contains("5 insight(s); last run "));
+
+  // An agreement given to one of C2's lines is its target too.
+  s.write_config(R"({"setup_ops": "connectwise"})");
+  REQUIRE(s.run({"psa", "target", "C2", "--line", "EDR", "--default"}).exit_code == 0);
+  CHECK(s.run({"insights"}).out.find("no-target") == std::string::npos);
 }
