@@ -188,6 +188,66 @@ bool map_and_assign(Sandbox& sb, const std::vector<TmCustomer>& customers) {
   return ok;
 }
 
+// Billing day 31 with one customer on its own day and products, Send now for one customer, a
+// sync and a second one that must write nothing. Sets the period the plan bills.
+bool bill(Sandbox& sb, const std::vector<TmCustomer>& customers,
+          const std::vector<EmulatorLog>& emulators, std::map<std::string, size_t>& seen,
+          std::string& period) {
+  bool ok = true;
+  std::cout << "\n== Billing: every month on day 31 (the last day of a shorter month); "
+            << customers[1].name << " on day 15 with one product\n";
+  ok = sb.step({"billing", "set", "--day", "31"}).exit_code == 0 && ok;
+  ok = sb.step({"billing", "company", customers[1].company, "--psa", "connectwise", "--day", "15",
+                "--products", "trendmicro/" + customers[1].skus.front()})
+               .exit_code == 0 &&
+       ok;
+  // The period containing today by the global day 31: a 30-day month's bills on its 30th.
+  StepResult planned = sb.step({"plan", "--format", "json"}, true);
+  const json plan = json::parse(planned.out, nullptr, false);
+  period = plan.is_object() ? plan.value("period", "") : "";
+  ok = ok && planned.exit_code == 0 && !period.empty();
+  sb.step({"plan"});
+  std::cout << "\n== Send now: " << customers[0].name << " only\n";
+  StepResult now = sb.step({"send-now", "--customer", customers[0].id, "--no-collect"});
+  print_calls("Send now", calls_since(emulators, seen), now.wall);
+  StepResult sync = sb.step({"sync", "--no-collect"});
+  print_calls("Sync", calls_since(emulators, seen), sync.wall);
+  StepResult again = sb.step({"sync", "--no-collect"});
+  CallCount second = calls_since(emulators, seen);
+  print_calls("Second sync (usage unchanged)", second, again.wall);
+  sb.step({"report", "reconcile"});
+  ok =
+      ok && now.exit_code == 0 && sync.exit_code == 0 && again.exit_code == 0 && second.writes == 0;
+
+  return ok;
+}
+
+// The detection summaries, one executive summary, and the same detection send again, which
+// must write nothing.
+bool send_summaries(Sandbox& sb, const std::vector<TmCustomer>& customers,
+                    const std::vector<EmulatorLog>& emulators, std::map<std::string, size_t>& seen,
+                    engine::YearMonth month, const std::string& period) {
+  bool ok = true;
+  std::cout << "\n== Summaries: detections (weekly, one customer daily) and an executive summary\n";
+  StepResult detections = sb.step({"summaries", "send", "--kind", "detection"});
+  // The executive summary of this billing period, as the 1st of the next month will send it.
+  const auto ym = engine::parse_year_month(period);
+  const std::string next_first =
+      engine::format_iso_date(engine::first_day_of(engine::next_month(ym.value_or(month))));
+  StepResult executive = sb.step({"summaries", "send", "--kind", "executive", "--company",
+                                  customers[4].company, "--date", next_first});
+  CallCount summaries = calls_since(emulators, seen);
+  print_calls("Summaries", summaries, detections.wall + executive.wall);
+  ok = ok && detections.exit_code == 0 && executive.exit_code == 0 && summaries.writes > 0;
+  StepResult resend = sb.step({"summaries", "send", "--kind", "detection"});
+  CallCount none = calls_since(emulators, seen);
+  print_calls("Summaries again (sent once: nothing new)", none, resend.wall);
+  ok = ok && resend.exit_code == 0 && none.writes == 0;
+  sb.step({"summaries", "list"});
+
+  return ok;
+}
+
 }  // namespace
 
 int run_trendmicro_connectwise(const ScenarioOptions& options) {
@@ -232,47 +292,9 @@ int run_trendmicro_connectwise(const ScenarioOptions& options) {
   ok = map_and_assign(sb, customers) && ok;
   calls_since(emulators, seen);  // set-up, not billing
 
-  std::cout << "\n== Billing: every month on day 31 (the last day of a shorter month); "
-            << customers[1].name << " on day 15 with one product\n";
-  ok = sb.step({"billing", "set", "--day", "31"}).exit_code == 0 && ok;
-  ok = sb.step({"billing", "company", customers[1].company, "--psa", "connectwise", "--day", "15",
-                "--products", "trendmicro/" + customers[1].skus.front()})
-               .exit_code == 0 &&
-       ok;
-  // The period containing today by the global day 31: a 30-day month's bills on its 30th.
-  StepResult planned = sb.step({"plan", "--format", "json"}, true);
-  const json plan = json::parse(planned.out, nullptr, false);
-  const std::string period = plan.is_object() ? plan.value("period", "") : "";
-  ok = ok && planned.exit_code == 0 && !period.empty();
-  sb.step({"plan"});
-  std::cout << "\n== Send now: " << customers[0].name << " only\n";
-  StepResult now = sb.step({"send-now", "--customer", customers[0].id, "--no-collect"});
-  print_calls("Send now", calls_since(emulators, seen), now.wall);
-  StepResult sync = sb.step({"sync", "--no-collect"});
-  print_calls("Sync", calls_since(emulators, seen), sync.wall);
-  StepResult again = sb.step({"sync", "--no-collect"});
-  CallCount second = calls_since(emulators, seen);
-  print_calls("Second sync (usage unchanged)", second, again.wall);
-  sb.step({"report", "reconcile"});
-  ok =
-      ok && now.exit_code == 0 && sync.exit_code == 0 && again.exit_code == 0 && second.writes == 0;
-
-  std::cout << "\n== Summaries: detections (weekly, one customer daily) and an executive summary\n";
-  StepResult detections = sb.step({"summaries", "send", "--kind", "detection"});
-  // The executive summary of this billing period, as the 1st of the next month will send it.
-  const auto ym = engine::parse_year_month(period);
-  const std::string next_first =
-      engine::format_iso_date(engine::first_day_of(engine::next_month(ym.value_or(month))));
-  StepResult executive = sb.step({"summaries", "send", "--kind", "executive", "--company",
-                                  customers[4].company, "--date", next_first});
-  CallCount summaries = calls_since(emulators, seen);
-  print_calls("Summaries", summaries, detections.wall + executive.wall);
-  ok = ok && detections.exit_code == 0 && executive.exit_code == 0 && summaries.writes > 0;
-  StepResult resend = sb.step({"summaries", "send", "--kind", "detection"});
-  CallCount none = calls_since(emulators, seen);
-  print_calls("Summaries again (sent once: nothing new)", none, resend.wall);
-  ok = ok && resend.exit_code == 0 && none.writes == 0;
-  sb.step({"summaries", "list"});
+  std::string period;
+  ok = bill(sb, customers, emulators, seen, period) && ok;
+  ok = send_summaries(sb, customers, emulators, seen, month, period) && ok;
 
   std::cout << "\n== The tickets ConnectWise holds\n";
   const json state = request_json(cw.url() + "/_emulator/state");
