@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,8 @@ const char* const kUsage =
     "applies. An agreement that is not active is refused here, and one that stops being\n"
     "active, moves to another company or is deleted later is an error line at the sync,\n"
     "never a silent fallback to another agreement.\n"
+    "A line meterbridge bills now into another container is not moved silently (the old\n"
+    "addition or contract service would keep billing): end it in the PSA, then give --move.\n"
     "psa adopt lets meterbridge write a PSA line it did not create (an Autotask contract\n"
     "service entered by hand, say), through the sink's adopt operation; a sink that needs no\n"
     "adoption says so (exit 2).\n";
@@ -108,6 +111,56 @@ store::PsaAgreement choose_agreement(const ParsedOptions& p, const std::string& 
   return hits.front();
 }
 
+// Moving a line that meterbridge bills into one container to another would leave the first one
+// billing too: a sink looks only at the line's target, so the old addition or contract service
+// would stay and the customer would pay twice. Refused when the old container is a target the
+// store knows, unless --move says the operator ended it in the PSA; a warning when it was the
+// sink's own choice (the store cannot tell which one that was). line "" stands for every line
+// of the company without an agreement of its own.
+void refuse_double_billing(store::BillingStore& store, const ParsedOptions& p,
+                           const std::string& psa, const std::string& company,
+                           const std::string& line, const std::string& new_target) {
+  if (p.vm.count("move")) return;
+  const store::TargetMap targets = store::AgreementStore(store.db()).targets_of(psa);
+  std::map<std::string, store::JournalEntry> last;  // line -> its latest successful write
+  for (auto& e : store.journal().entries({"", company, line, 0, 0})) {
+    if (e.psa != psa || e.entry != "outcome" || e.status != "ok") continue;
+    if (line.empty() && targets.lines.count({company, e.line_id})) continue;
+    last[e.line_id] = std::move(e);  // oldest first: the last one stays
+  }
+  // When the target in force now was set: a write after it went into it.
+  std::map<std::string, std::string> line_set_at;
+  for (const auto& t : store::AgreementStore(store.db()).line_targets()) {
+    if (t.psa == psa && t.company_id == company) line_set_at[t.line_id] = t.set_at;
+  }
+  std::string company_set_at;
+  for (const auto& t : store.mapping().targets()) {
+    if (t.psa == psa && t.company_id == company) company_set_at = t.set_at;
+  }
+  for (const auto& [id, e] : last) {
+    std::string old = targets.of(company, id);
+    if (!e.after_qty || *e.after_qty <= 0 || old == new_target) continue;
+    const std::string since =
+        targets.source_of(company, id) == "line" ? line_set_at[id] : company_set_at;
+    if (!old.empty() && e.at < since) old.clear();  // billed before this target: unknown where
+    if (old.empty()) {
+      // The store does not know which container the sink chose: most often the one now named.
+      std::cerr << "meterbridge psa: warning: line " << id << " of " << psa << '/' << company
+                << " is billed now (" << format_quantity(*e.after_qty) << " for period " << e.period
+                << ", PSA ref " << e.ref << ") into the container the sink chose; if that is not "
+                << new_target << ", end it in the PSA, or it keeps billing beside the new one\n";
+      continue;
+    }
+    throw InputError(
+        "line " + id + " of " + psa + "/" + company + " is billed now: meterbridge wrote " +
+        format_quantity(*e.after_qty) + " for period " + e.period + " (PSA ref " + e.ref +
+        ") into " + (old.empty() ? "the container the sink chose" : "target " + old) +
+        "; billing it into " + (new_target.empty() ? "the sink's own choice" : new_target) +
+        " from now on would leave that one billing too. End or cancel it in the PSA first, "
+        "then run this again with --move");
+  }
+}
+
 int set_line_target(CommandContext& context, const ParsedOptions& p, const InstanceConfig& instance,
                     PluginHost& host) {
   const std::string& sink_name = instance.name;
@@ -124,6 +177,11 @@ int set_line_target(CommandContext& context, const ParsedOptions& p, const Insta
   auto store = open_store(context);
   store::AgreementStore agreements(store->db());
   if (clear) {
+    const store::TargetMap targets = agreements.targets_of(sink_name);
+    auto company_target = targets.companies.find(company);
+    refuse_double_billing(
+        *store, p, sink_name, company, line,
+        company_target == targets.companies.end() ? std::string() : company_target->second);
     const bool had = agreements.clear_line_target(sink_name, company, line);
     std::cout << (had ? "cleared the agreement of " : "no agreement was set for ") << sink_name
               << '/' << company << " line " << line << '\n';
@@ -144,6 +202,7 @@ int set_line_target(CommandContext& context, const ParsedOptions& p, const Insta
     std::cerr << "meterbridge psa: warning: sink '" << sink_name << "' has no line '" << line
               << "' in the store (not discovered yet, or a typo: see `meterbridge psa list`)\n";
   }
+  refuse_double_billing(*store, p, sink_name, company, line, chosen.id);
   agreements.put_line_target({sink_name, company, line, chosen.id,
                               p.vm.count("default") ? "default" : "explicit", chosen.type,
                               chosen.name, ""});
@@ -186,6 +245,7 @@ int set_target(CommandContext& context, const ParsedOptions& p) {
     return kExitUsage;
   }
   auto store = open_store(context);
+  refuse_double_billing(*store, p, sink, company, "", target);
   if (clear) {
     const bool had = store->mapping().clear_target(sink, company);
     std::cout << (had ? "cleared the target of " : "no target was set for ") << sink << '/'
@@ -330,6 +390,9 @@ int run_psa_target_command(CommandContext& context, const std::string& sub,
       "agreement-type", po::value<std::string>()->value_name("TYPE"),
       "target --line: the agreement's type (then --agreement names it)")(
       "default", "target --line: the company's Default agreement")(
+      "move",
+      "target: the line (or company) is billed into another container, which the operator "
+      "ended in the PSA: bill into this one from now on")(
       "format", po::value<std::string>()->default_value("table")->value_name("FORMAT"),
       "table or json (targets, adopt)");
   ParsedOptions p = parse_options(args, options, true);

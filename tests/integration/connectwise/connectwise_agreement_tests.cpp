@@ -123,6 +123,25 @@ TEST_CASE("each line gets its agreement by type then name, or the Default") {
   CHECK(s.addition_of("EDR-SEAT", 500).is_null());  // not the Managed Service one
   CHECK(s.addition_of("EDR-SEAT", 502)["quantity"] == 7);
   CHECK(s.addition_of("EDR-SEAT", 505)["quantity"] == 5);
+
+  // Moving a billed line elsewhere would leave its addition on 501 billing too: refused, and
+  // accepted with --move once the operator ended it in ConnectWise.
+  auto move = s.run({"psa", "target", "250", "--line", "EDR-SEAT", "--default"});
+  CHECK(move.exit_code == 2);
+  CHECK(move.err.find("line EDR-SEAT of cw/250 is billed now: meterbridge wrote 12 for period "
+                      "2026-10") != std::string::npos);
+  CHECK(move.err.find("into target 501; billing it into 500") != std::string::npos);
+  auto clear = s.run({"psa", "target", "250", "--line", "EDR-SEAT", "--clear"});
+  CHECK(clear.exit_code == 2);
+  CHECK(s.run_json({"psa", "targets"})[0]["target"] == "501");  // nothing changed
+  // Delta was billed into the agreement the sink chose, which the store cannot name: a warning.
+  auto company = s.run({"psa", "target", "253", "--agreement", "505"});
+  CHECK(company.exit_code == 0);
+  CHECK(company.err.find("into the container the sink chose; if that is not 505") !=
+        std::string::npos);
+  auto moved = s.run({"psa", "target", "250", "--line", "EDR-SEAT", "--default", "--move"});
+  CHECK(moved.exit_code == 0);
+  CHECK(moved.out.find("agreement 500") != std::string::npos);
 }
 
 TEST_CASE("an agreement that is cancelled, another company's or gone is an error line") {
