@@ -25,6 +25,11 @@ int run_scenarios(const po::variables_map& vm) {
   options.keep = vm.count("keep") > 0;
   options.serve = vm.count("serve") > 0;
   options.dir_given = vm.count("dir") > 0;
+  const std::string isolation = vm["isolation"].as<std::string>();
+  if (isolation != "in-process" && isolation != "process") {
+    usage_error("--isolation: '" + isolation + "' is not an isolation; use in-process or process");
+  }
+  options.isolated = isolation == "process";
   options.emulator_dirs = sandbox_steps::emulator_dirs(vm);
   const fs::path dir = sandbox_steps::make_work_dir(vm);
   int status = kExitOk;
@@ -54,6 +59,8 @@ int run_sandbox_command(CommandContext& context) {
       "scenario", po::value<std::string>()->default_value("sophos-connectwise")->value_name("NAME"),
       "sophos-connectwise, kaseya-autotask, trendmicro-connectwise, or all")(
       "keep", "leave the emulators running and the demo directory in place")(
+      "isolation", po::value<std::string>()->default_value("in-process")->value_name("HOW"),
+      "in-process, or process: run every plugin instance in a meterbridge-runner")(
       "serve",
       "then run `meterbridge serve` on the same config with a fast test clock: its scheduled "
       "collect and sync, /metrics, `meterbridge status`, and a stop by SIGTERM")(
@@ -64,8 +71,8 @@ int run_sandbox_command(CommandContext& context) {
   ParsedOptions p = parse_options(context.args(), options);
   if (p.help) {
     std::cout
-        << "Usage: meterbridge sandbox [--scenario NAME] [--serve] [--keep] [--dir DIR] "
-           "[--emulators DIR]\n\n"
+        << "Usage: meterbridge sandbox [--scenario NAME] [--isolation HOW] [--serve] [--keep] "
+           "[--dir DIR] [--emulators DIR]\n\n"
            "A full billing run on demo data, with no account needed: starts the API\n"
            "emulators on free loopback ports, writes a config in a temporary directory, then\n"
            "runs discover, map auto, suggestions, product mappings, a sync, a second sync\n"

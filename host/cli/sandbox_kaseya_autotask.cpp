@@ -116,7 +116,10 @@ int run_kaseya_autotask(const ScenarioOptions& options) {
             << demo.rmm_seed["sites"].size() << " sites)\n"
             << "emulator-datto      " << backup.url() << "  (Datto BCDR and SaaS Protection)\n";
   const fs::path config = dir / "config.json";
-  write_private_file(config, kaseya_config(dir, demo, at.url(), rmm.url(), backup.url()).dump(2));
+  write_private_file(
+      config,
+      with_isolation(kaseya_config(dir, demo, at.url(), rmm.url(), backup.url()), options.isolated)
+          .dump(2));
   std::cout << "config              " << config.string() << "\n";
 
   Sandbox sb(config);

@@ -14,7 +14,8 @@ struct ScenarioOptions {
   std::filesystem::path dir;  // the scenario's own, empty directory
   bool dir_given = false;     // --dir: never remove it
   std::vector<std::filesystem::path> emulator_dirs;  // where the emulator executables are
-  bool serve = false;  // --serve: then run `meterbridge serve` on the same config and emulators
+  bool serve = false;     // --serve: then run `meterbridge serve` on the same config and emulators
+  bool isolated = false;  // --isolation process: every instance in a meterbridge-runner
 };
 
 // --serve: runs `meterbridge serve` on a scenario's config with a fast test clock until its

@@ -78,9 +78,10 @@ int run_sophos_connectwise(const ScenarioOptions& options) {
             << "emulator-connectwise " << cw.url() << "  (ConnectWise Manage, "
             << demo.connectwise_seed["companies"].size() << " companies)\n";
   const fs::path config = dir / "config.json";
-  write_private_file(
-      config,
-      sandbox_config(dir, demo.sophos_seed, sophos.url(), demo.connectwise_seed, cw.url()).dump(2));
+  write_private_file(config, with_isolation(sandbox_config(dir, demo.sophos_seed, sophos.url(),
+                                                           demo.connectwise_seed, cw.url()),
+                                            options.isolated)
+                                 .dump(2));
   std::cout << "config               " << config.string() << "\n";
 
   Sandbox sb(config);

@@ -137,6 +137,12 @@ CallCount calls_since(const std::vector<EmulatorLog>& emulators,
   return c;
 }
 
+nlohmann::json with_isolation(nlohmann::json config, bool isolated) {
+  if (!isolated) return config;
+  for (auto& [name, instance] : config["plugins"].items()) instance["isolation"] = "process";
+  return config;
+}
+
 void print_calls(const std::string& title, const CallCount& c, std::chrono::milliseconds wall) {
   std::cout << "\n"
             << title << ": " << c.total << " API call(s), " << c.writes

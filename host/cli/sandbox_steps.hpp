@@ -30,6 +30,10 @@ std::vector<fs::path> emulator_dirs(const boost::program_options::variables_map&
 // --dir (empty or absent) or a new temporary directory.
 fs::path make_work_dir(const boost::program_options::variables_map& vm);
 
+// The scenario's config as written: with --isolation process every plugin instance runs in a
+// meterbridge-runner (README, "Isolation").
+nlohmann::json with_isolation(nlohmann::json config, bool isolated);
+
 // Runs `meterbridge --config <config> args...`, showing it like a terminal would.
 class Sandbox {
  public:

@@ -279,7 +279,10 @@ int run_trendmicro_connectwise(const ScenarioOptions& options) {
             << "emulator-connectwise " << cw.url() << "  (ConnectWise Manage, "
             << cw_seed["companies"].size() << " companies)\n";
   const fs::path config = dir / "config.json";
-  write_private_file(config, sandbox_config(dir, tm.url(), cw_seed, cw.url(), customers).dump(2));
+  write_private_file(
+      config,
+      with_isolation(sandbox_config(dir, tm.url(), cw_seed, cw.url(), customers), options.isolated)
+          .dump(2));
   std::cout << "config               " << config.string() << "\n";
 
   Sandbox sb(config);

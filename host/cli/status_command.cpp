@@ -91,15 +91,19 @@ void print_table(const json& out) {
                     text_or(j["next_run"], "off")});
     }
     jobs.print(std::cout);
-    TextTable inst({"INSTANCE", "KIND", "LAST RUN", "RESULT", "API CALLS", "API ERRORS"});
+    TextTable inst(
+        {"INSTANCE", "KIND", "LAST RUN", "RESULT", "API CALLS", "API ERRORS", "RUNNER RESTARTS"});
     const json instances = s.value("instances", json::array());
     for (const auto& i : instances) {
       int64_t errors = 0;
       const json by_class = i.value("api_errors", json::object());
       for (const auto& [cls, n] : by_class.items()) errors += n.get<int64_t>();
+      // In-process instances have no runner to restart: "-".
+      const json runner = i.value("runner", json(nullptr));
       inst.add_row({i["instance"].get<std::string>(), text_or(i["kind"], "?"),
                     text_or(i["last_run_at"], "-"), text_or(i["last_result"], "-"),
-                    std::to_string(i.value("api_calls", 0)), std::to_string(errors)});
+                    std::to_string(i.value("api_calls", 0)), std::to_string(errors),
+                    runner.is_object() ? std::to_string(runner.value("restarts", 0)) : "-"});
     }
     inst.print(std::cout);
     std::cout << "Unmapped customers with usage: " << s.value("unmapped_customers_with_usage", 0)

@@ -57,6 +57,33 @@ void read_http(ObjectReader& top, const std::filesystem::path& file, Config& c) 
   r.refuse_unknown_keys();
 }
 
+void read_isolation(ObjectReader& r, const std::filesystem::path& file, InstanceConfig& inst) {
+  const std::string isolation = r.string_or("isolation", "in-process");
+  if (isolation == "process") {
+    inst.isolation = Isolation::process;
+  } else if (isolation != "in-process") {
+    r.fail(r.at("isolation"),
+           "expected \"in-process\" or \"process\", found \"" + isolation + "\"");
+  }
+  const json* runner = r.get("runner", json::value_t::object, "an object");
+  if (!runner) return;
+  if (inst.isolation != Isolation::process) {
+    r.fail(r.at("runner"), "runner settings apply only with \"isolation\": \"process\"");
+  }
+  ObjectReader rr(*runner, r.at("runner"), file);
+  RunnerConfig& c = inst.runner;
+  const std::string exe = rr.string_or("executable", "");
+  if (!exe.empty()) c.executable = exe;
+  constexpr int64_t day = 86'400;
+  c.call_timeout_ms =
+      rr.integer_or("call_timeout_seconds", c.call_timeout_ms / 1000, 1, day) * 1000;
+  c.cancel_grace_ms =
+      rr.integer_or("cancel_grace_seconds", c.cancel_grace_ms / 1000, 0, 3600) * 1000;
+  c.memory_mb = rr.integer_or("memory_mb", 0, 16, 1'048'576);
+  c.cpu_seconds = rr.integer_or("cpu_seconds", 0, 1, 30 * day);
+  rr.refuse_unknown_keys();
+}
+
 void read_instances(ObjectReader& top, const std::filesystem::path& file, Config& c) {
   const json* plugins = top.get("plugins", json::value_t::object, "an object of plugin instances");
   if (!plugins) return;
@@ -83,6 +110,7 @@ void read_instances(ObjectReader& top, const std::filesystem::path& file, Config
     inst.plugin = plugin->get<std::string>();
     const json* settings = r.get("settings", json::value_t::object, "an object");
     if (settings) inst.settings = *settings;
+    read_isolation(r, file, inst);
     r.refuse_unknown_keys();
     c.plugins.push_back(std::move(inst));
   }

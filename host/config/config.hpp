@@ -107,11 +107,27 @@ struct TestingConfig {
 };
 
 // One configured plugin instance: plugins.<name>.
+// Where an instance's plugin runs. in_process: inside meterbridge, as a loaded library (the
+// default, for the bundled plugins). process: in its own meterbridge-runner, so a crash, hang
+// or leak of the plugin fails that instance's call, never meterbridge.
+enum class Isolation { in_process = 1, process = 2 };
+
+// "runner": how an instance under isolation "process" is run and limited.
+struct RunnerConfig {
+  std::filesystem::path executable;   // empty: meterbridge-runner beside meterbridge
+  int64_t call_timeout_ms = 600'000;  // one hook call; then cancellation is asked
+  int64_t cancel_grace_ms = 10'000;   // after that, SIGKILL
+  int64_t memory_mb = 0;              // resident memory limit; 0: none
+  int64_t cpu_seconds = 0;            // RLIMIT_CPU of the runner; 0: none
+};
+
 struct InstanceConfig {
   std::string name;  // the instance id: log lines, state table and reports use it
   bool enabled = false;
   std::string plugin;  // the plugin id, e.g. "sophos-central"
   nlohmann::json settings = nlohmann::json::object();
+  Isolation isolation = Isolation::in_process;
+  RunnerConfig runner;
 };
 
 struct Config {

@@ -4,21 +4,21 @@
 
 namespace meterbridge::host {
 
-PluginInstance::PluginInstance(std::shared_ptr<const PluginModule> module, void* handle)
+InProcessInstance::InProcessInstance(std::shared_ptr<const PluginModule> module, void* handle)
     : module_(std::move(module)), handle_(handle) {}
 
-PluginInstance::~PluginInstance() {
+InProcessInstance::~InProcessInstance() {
   module_->api().destroy(handle_);
 }
 
-CallResult PluginInstance::check() {
+CallResult InProcessInstance::check() {
   std::lock_guard lock(mutex_);
   mb_buffer out{};
   mb_status s = module_->api().check(handle_, &out);
   return take_plugin_result(s, out);
 }
 
-CallResult PluginInstance::invoke(std::string_view op, std::string_view request_json) {
+CallResult InProcessInstance::invoke(std::string_view op, std::string_view request_json) {
   std::lock_guard lock(mutex_);
   mb_buffer out{};
   mb_status s = module_->api().invoke(handle_, mb_str{op.data(), op.size()},

@@ -1,6 +1,8 @@
-// One created plugin instance. Holds its module, so the library outlives the instance.
-// The host never calls one instance from two threads at once (abi.h, Threading); the mutex
-// makes that hold even if a caller forgets.
+// One created plugin instance, as the rest of the host calls it: in this process
+// (InProcessInstance) or in a meterbridge-runner (isolation/process_instance.hpp).
+// The in-process one holds its module, so the library outlives the instance. The host never
+// calls one instance from two threads at once (abi.h, Threading); the mutex makes that hold
+// even if a caller forgets.
 #pragma once
 
 #include <memory>
@@ -22,13 +24,22 @@ struct CallResult {
 
 class PluginInstance {
  public:
-  PluginInstance(std::shared_ptr<const PluginModule> module, void* handle);
-  ~PluginInstance();  // calls destroy exactly once
+  PluginInstance() = default;
+  virtual ~PluginInstance() = default;  // destroys the plugin's instance exactly once
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
 
-  CallResult check();
-  CallResult invoke(std::string_view op, std::string_view request_json);
+  virtual CallResult check() = 0;
+  virtual CallResult invoke(std::string_view op, std::string_view request_json) = 0;
+};
+
+class InProcessInstance final : public PluginInstance {
+ public:
+  InProcessInstance(std::shared_ptr<const PluginModule> module, void* handle);
+  ~InProcessInstance() override;  // calls destroy exactly once
+
+  CallResult check() override;
+  CallResult invoke(std::string_view op, std::string_view request_json) override;
 
  private:
   std::shared_ptr<const PluginModule> module_;

@@ -33,6 +33,11 @@ CallResult take_plugin_result(mb_status status, mb_buffer& buffer) {
   return {status, Redactor::global().redact_json(take_plugin_buffer(buffer))};
 }
 
+CallResult plugin_result(mb_status status, std::string text) {
+  if (status != MB_OK) return {status, Redactor::global().redact(text)};
+  return {status, Redactor::global().redact_json(std::move(text))};
+}
+
 std::shared_ptr<PluginModule> PluginModule::load(const Manifest& manifest,
                                                  const LoaderOptions& options) {
   const std::string file = manifest.library.string();
@@ -164,7 +169,7 @@ CreateResult PluginModule::create_instance(const mb_host_api* host,
     r.error = {s, message.empty() ? "create failed without a message" : message};
     return r;
   }
-  r.instance = std::make_unique<PluginInstance>(shared_from_this(), handle);
+  r.instance = std::make_unique<InProcessInstance>(shared_from_this(), handle);
   return r;
 }
 

@@ -78,5 +78,7 @@ std::string take_plugin_buffer(mb_buffer& buffer);
 std::string take_plugin_message(mb_buffer& buffer);
 // MB_OK: the answer, redacted as JSON text (it stays valid JSON); otherwise the message.
 CallResult take_plugin_result(mb_status status, mb_buffer& buffer);
+// The same for a text that came another way (from a meterbridge-runner).
+CallResult plugin_result(mb_status status, std::string text);
 
 }  // namespace meterbridge::host

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "config/settings_schema.hpp"
+#include "isolation/process_instance.hpp"
 #include "runtime/plugin_dirs.hpp"
 #include "services/host_clock.hpp"
 
@@ -71,7 +72,10 @@ std::vector<std::string> PluginHost::settings_problems(const InstanceConfig& ins
   for (const auto& issue : validate_against_schema(schema, instance.settings, at + "/settings")) {
     problems.push_back(config_.file.string() + ": " + issue.pointer + ": " + issue.message);
   }
-  if (problems.empty() && module->has_validate_settings()) {
+  // Under isolation "process" the plugin's own check runs in its runner, before create
+  // (isolation/process_instance.cpp): no code of that plugin runs in meterbridge but its entry.
+  if (problems.empty() && module->has_validate_settings() &&
+      instance.isolation != Isolation::process) {
     CallResult verdict = module->validate_settings(instance.settings.dump());
     if (!verdict.ok()) {
       problems.push_back(config_.file.string() + ": " + at + "/settings: " + verdict.text);
@@ -112,6 +116,10 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
   shared.cancelled = &cancelled_;
   running->services = std::make_unique<InstanceServices>(instance.name, shared, secret_references,
                                                          config_.base_dir);
+  if (instance.isolation == Isolation::process) {
+    running->plugin = start_in_runner(instance, *running);
+    return running;
+  }
   auto created =
       running->module->create_instance(running->services->table(), instance.settings.dump());
   if (!created) {
@@ -120,6 +128,34 @@ std::unique_ptr<RunningInstance> PluginHost::start(const InstanceConfig& instanc
   }
   running->plugin = std::move(created.instance);
   return running;
+}
+
+std::unique_ptr<PluginInstance> PluginHost::start_in_runner(const InstanceConfig& instance,
+                                                            const RunningInstance& running) {
+  RunnerTarget target;
+  target.instance = instance.name;
+  target.manifest = running.module->manifest_path();
+  target.library = running.module->path();
+  target.plugin_id = running.module->id();
+  target.plugin_version = running.module->version();
+  target.settings_json = instance.settings.dump();
+  RunnerConfig runner = instance.runner;
+  if (!runner.executable.empty() && runner.executable.is_relative())
+    runner.executable = config_.base_dir / runner.executable;
+  auto plugin =
+      std::make_unique<ProcessInstance>(std::move(target), runner, running.services->table());
+  CallResult started = plugin->start();
+  if (plugin->settings_refused()) {
+    // Worded as settings_problems() words the in-process verdict.
+    throw InstanceError(MB_E_CONFIG, where(instance) + ": settings refused:\n  " +
+                                         config_.file.string() + ": /plugins/" + instance.name +
+                                         "/settings: " + started.text);
+  }
+  if (!started.ok()) {
+    throw InstanceError(started.status, where(instance) + " (plugin '" + instance.plugin +
+                                            "'): create failed: " + started.text);
+  }
+  return plugin;
 }
 
 }  // namespace meterbridge::host

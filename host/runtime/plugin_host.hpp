@@ -62,6 +62,9 @@ class PluginHost {
 
  private:
   StateStore& state_store();
+  // isolation "process": the instance in its own meterbridge-runner; throws InstanceError.
+  std::unique_ptr<PluginInstance> start_in_runner(const InstanceConfig& instance,
+                                                  const RunningInstance& running);
 
   const Config& config_;
   std::filesystem::path data_dir_;

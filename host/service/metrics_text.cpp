@@ -248,6 +248,17 @@ std::string render_metrics(const json& status) {
                     "class (auth, rate_limited, transient, config, no_response).",
                     {}};
 
+  Family runner_restarts{"meterbridge_runner_restarts_total",
+                         "counter",
+                         "Runners of the instance (isolation \"process\") started again after "
+                         "the previous one failed, since the service started.",
+                         {}};
+  Family runner_failures{"meterbridge_runner_failures_total",
+                         "counter",
+                         "Calls of the instance whose runner was lost, by cause (crash, exit, "
+                         "timeout, memory, cpu, protocol, start), since the service started.",
+                         {}};
+
   add(up, {}, 1);
   if (const auto version = text(status, "version")) add(build_info, {{"version", *version}}, 1);
   if (const json* r = field(status, "ready")) {
@@ -282,6 +293,10 @@ std::string render_metrics(const json& status) {
     add_per_key(sink_lines, instance, "lines", by_instance, "result");
     maybe_add(api_calls, by_instance, number(instance, "api_calls"));
     add_per_key(api_errors, instance, "api_errors", by_instance, "class");
+    if (const json* runner = field(instance, "runner")) {
+      maybe_add(runner_restarts, by_instance, number(*runner, "restarts"));
+      add_per_key(runner_failures, *runner, "failures", by_instance, "cause");
+    }
   }
 
   maybe_add(unmapped, {}, number(status, "unmapped_customers_with_usage"));
@@ -290,7 +305,8 @@ std::string render_metrics(const json& status) {
   for (const Family* family :
        {&up, &build_info, &ready, &test_clock, &job_last_run, &job_duration, &job_success,
         &job_next_run, &job_runs, &instance_last_run, &instance_success, &instance_duration,
-        &records, &sink_lines, &unmapped, &api_calls, &api_errors}) {
+        &records, &sink_lines, &unmapped, &api_calls, &api_errors, &runner_restarts,
+        &runner_failures}) {
     // promtool accepts a family with HELP and TYPE only, but a family without samples says
     // nothing a scraper can use: leave it out.
     if (family->samples.empty()) continue;

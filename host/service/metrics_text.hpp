@@ -19,7 +19,9 @@ namespace meterbridge::host::service {
 //   meterbridge_instance_last_duration_seconds{instance,kind,plugin},
 //   meterbridge_source_records_collected{instance}, meterbridge_sink_lines{instance,result},
 //   meterbridge_unmapped_customers_with_usage,
-//   meterbridge_api_calls_total{instance}, meterbridge_api_errors_total{instance,class}.
+//   meterbridge_api_calls_total{instance}, meterbridge_api_errors_total{instance,class},
+//   meterbridge_runner_restarts_total{instance}, meterbridge_runner_failures_total{instance,cause}
+//   (the last two for instances with "isolation": "process" only).
 // A missing, null or wrongly typed field gives no sample (a job that never ran has no
 // last_run sample); this never throws on a partial document. Timestamps ("YYYY-MM-DDTHH:MM:SSZ",
 // UTC) become unix seconds. Pure function: safe to call from any thread.

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/plan.hpp"
+#include "isolation/runner_health.hpp"
 #include "services/api_counters.hpp"
 #include "store/run_lock.hpp"
 #include "store/slot_store.hpp"
@@ -406,6 +407,7 @@ json Scheduler::jobs_status(TimePoint now, std::vector<std::string>& reasons) {
 
 json Scheduler::instances_status(std::vector<std::string>& reasons) {
   const auto counts = api_counts();
+  const auto runners = runner_counts();
   json instances = json::array();
   for (const InstanceConfig& inst : config_->plugins) {
     if (!inst.enabled) continue;
@@ -434,6 +436,18 @@ json Scheduler::instances_status(std::vector<std::string>& reasons) {
     }
     entry["api_calls"] = calls;
     entry["api_errors"] = errors;
+    if (inst.isolation == Isolation::process) {
+      entry["isolation"] = "process";
+      json runner = {{"starts", 0}, {"restarts", 0}, {"failures", json::object()}};
+      if (auto r = runners.find(inst.name); r != runners.end()) {
+        runner = {{"starts", r->second.starts},
+                  {"restarts", r->second.restarts},
+                  {"failures", r->second.failures}};
+      }
+      entry["runner"] = runner;
+    } else {
+      entry["isolation"] = "in-process";
+    }
     if (auto f = check_failures_.find(inst.name); f != check_failures_.end()) {
       entry["check_error"] = f->second;
       reasons.push_back("instance " + inst.name + ": " + f->second);

@@ -84,6 +84,9 @@ need "$sdk" usr/share/doc/meterbridge/sdk/PROTOCOL.md
 # No emulator, test or fixture: usr/bin holds meterbridge alone.
 extra_bins=$(cd "$svc/usr/bin" && ls | grep -vx meterbridge || true)
 [ -z "$extra_bins" ] || fail "the meterbridge package ships more executables: $extra_bins"
+# The runner of "isolation": "process" is no command: it lives where the host looks for it.
+need "$svc" usr/libexec/meterbridge/meterbridge-runner
+[ -x "$svc/usr/libexec/meterbridge/meterbridge-runner" ] || fail "meterbridge-runner is not executable"
 leaked=$(cd "$work" && find service sdk -iname '*emulator*' -o -iname '*fixture*' -o -iname '*_tests' | grep -v '/sdk/examples/' || true)
 [ -z "$leaked" ] || fail "emulators or tests in the packages: $leaked"
 

@@ -18,6 +18,7 @@
 #include <httplib.h>
 
 #include "billing_scenario.hpp"
+#include "service_process.hpp"
 #include "store/sqlite_db.hpp"
 
 using meterbridge::host::store::Database;
@@ -25,13 +26,6 @@ using meterbridge::host::store::Statement;
 using nlohmann::json;
 
 namespace {
-
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The scenario's config with the service's sections added (and the sink's extra settings).
 void configure(BillingScenario& s, const json& extra, const std::string& sink_extra = "") {
@@ -74,33 +68,6 @@ std::vector<std::string> column(const std::filesystem::path& store, const std::s
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
   return out;
-}
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Waits until the file contains `needle` (the service's log); false after the timeout.
-bool wait_for(const std::filesystem::path& file, const std::string& needle, int seconds = 30) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (read_text(file).find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace

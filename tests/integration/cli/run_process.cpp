@@ -4,9 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -15,6 +18,33 @@ std::string slurp(const std::filesystem::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Under `--isolation process` (tests/test_main.cpp) every instance of the config a test hands
+// meterbridge runs in a meterbridge-runner, unless the test chose its isolation itself. The file
+// is rewritten before meterbridge reads it; one that is not a JSON object with plugins (a test of
+// a broken config) stays as it is.
+void apply_test_isolation(const std::vector<std::string>& args) {
+  const char* isolation = std::getenv("METERBRIDGE_TEST_ISOLATION");
+  if (!isolation || std::string(isolation) != "process") return;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--config") continue;
+    const std::filesystem::path file = args[i + 1];
+    nlohmann::json config = nlohmann::json::parse(slurp(file), nullptr, false);
+    if (config.is_discarded() || !config.is_object() || !config.contains("plugins") ||
+        !config["plugins"].is_object()) {
+      return;
+    }
+    bool changed = false;
+    for (auto& [name, instance] : config["plugins"].items()) {
+      if (instance.is_object() && !instance.contains("isolation")) {
+        instance["isolation"] = "process";
+        changed = true;
+      }
+    }
+    if (changed) std::ofstream(file, std::ios::binary) << config.dump(2);
+    return;
+  }
 }
 
 }  // namespace
@@ -34,6 +64,7 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 pid_t start_meterbridge(const std::vector<std::string>& args, const std::vector<std::string>& env,
                         const std::filesystem::path& out_file,
                         const std::filesystem::path& err_file) {
+  apply_test_isolation(args);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {

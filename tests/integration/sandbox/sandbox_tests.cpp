@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
@@ -217,4 +218,24 @@ TEST_CASE(
       std::regex(
           R"(#5  company 19021  board Help Desk  Executive summary \d{4}-\d{2}: Coastal Home Health \[mb #5\])")));
   CHECK(r.out.find("sandbox-trendmicro-secret-key") == std::string::npos);
+}
+
+TEST_CASE("sandbox --isolation process runs every plugin in a runner and bills the same") {
+  auto dir = fresh_dir("sandbox-isolated") / "demo";
+  auto r = run_meterbridge({"sandbox", "--isolation", "process", "--dir", dir.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto [first_calls, first_writes] = calls_of(r.out, "First sync");
+  auto [second_calls, second_writes] = calls_of(r.out, R"(Second sync \(usage unchanged\))");
+  CHECK(first_writes == 80);
+  CHECK(second_writes == 0);
+  CHECK(second_calls == 1 + 40);
+  std::ifstream in(dir / "config.json");
+  const json config = json::parse(in);
+  for (const auto& [name, instance] : config["plugins"].items()) {
+    CHECK(instance["isolation"] == "process");
+  }
+  auto bad = run_meterbridge({"sandbox", "--isolation", "container", "--dir", dir.string() + "2"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--isolation: 'container' is not an isolation") != std::string::npos);
 }

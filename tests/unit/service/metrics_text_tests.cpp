@@ -62,6 +62,14 @@ TEST_CASE("a full status document renders every family and promtool accepts it")
 
   CHECK(has_line(text, "meterbridge_unmapped_customers_with_usage 2"));
 
+  // Runner counts exist for the instance under isolation "process" only.
+  CHECK(has_line(text, R"(meterbridge_runner_restarts_total{instance="sophos"} 2)"));
+  CHECK(has_line(text, R"(meterbridge_runner_failures_total{instance="sophos",cause="crash"} 2)"));
+  CHECK(
+      has_line(text, R"(meterbridge_runner_failures_total{instance="sophos",cause="timeout"} 1)"));
+  CHECK(text.find(R"(meterbridge_runner_restarts_total{instance="cw"})") == std::string::npos);
+  CHECK(has_line(text, "# TYPE meterbridge_runner_restarts_total counter"));
+
   CHECK(has_line(text, "# TYPE meterbridge_job_runs_total counter"));
   CHECK(has_line(text, "# TYPE meterbridge_api_errors_total counter"));
   CHECK(has_line(text, "# TYPE meterbridge_sink_lines gauge"));
