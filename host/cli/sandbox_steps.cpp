@@ -146,7 +146,7 @@ nlohmann::json with_isolation(nlohmann::json config, bool isolated) {
 void print_calls(const std::string& title, const CallCount& c, std::chrono::milliseconds wall) {
   std::cout << "\n"
             << title << ": " << c.total << " API call(s), " << c.writes
-            << " PSA write(s), wall time " << std::fixed << std::setprecision(2)
+            << " PSA write(s), wall time " << std::fixed << std::setprecision(3)
             << static_cast<double>(wall.count()) / 1000.0 << " s\n";
   TextTable t({"EMULATOR", "METHOD AND ENDPOINT", "CALLS"});
   for (const auto& [key, n] : c.by_endpoint) {

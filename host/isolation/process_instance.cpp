@@ -30,6 +30,28 @@ mb_str view(std::string_view s) {
   return mb_str{s.data(), s.size()};
 }
 
+// The lowest MB_LOG_* level the instance's logger shows now.
+int32_t min_log_level(const std::string& instance) {
+  switch (get_logger(instance)->level()) {
+    case spdlog::level::trace:
+      return MB_LOG_TRACE;
+    case spdlog::level::debug:
+      return MB_LOG_DEBUG;
+    case spdlog::level::info:
+      return MB_LOG_INFO;
+    case spdlog::level::warn:
+      return MB_LOG_WARN;
+    case spdlog::level::err:
+    case spdlog::level::critical:
+      return MB_LOG_ERROR;
+    default:
+      return MB_LOG_ERROR + 1;  // off
+  }
+}
+
+// How often a call's loop looks at the host's cancellation (and the memory) while it waits.
+constexpr milliseconds kWatchTick{100};
+
 }  // namespace
 
 std::filesystem::path default_runner_executable() {
@@ -140,7 +162,8 @@ CallResult ProcessInstance::handshake() {
                                            {"protocol", rp::kProtocolVersion},
                                            {"version", METERBRIDGE_VERSION},
                                            {"instance", target_.instance},
-                                           {"memory_mb", config_.memory_mb}});
+                                           {"memory_mb", config_.memory_mb},
+                                           {"log_level", min_log_level(target_.instance)}});
     rp::Frame answer =
         rp::read_frame(process_->answers_fd(), Clock::now() + milliseconds(kHandshakeMs));
     const int protocol = answer.header.value("protocol", 0);
@@ -203,6 +226,7 @@ CallResult ProcessInstance::send_and_wait(const std::string& hook, const nlohman
 
 CallResult ProcessInstance::wait_for_result(const std::string& what, int64_t timeout_ms) {
   cancelling_ = false;
+  bool cancel_sent = false;
   const auto call_deadline = Clock::now() + milliseconds(timeout_ms);
   std::optional<Clock::time_point> kill_at;
   for (;;) {
@@ -223,7 +247,18 @@ CallResult ProcessInstance::wait_for_result(const std::string& what, int64_t tim
                       " of being asked to cancel (runner.cancel_grace_seconds); it was killed",
                   MB_E_TRANSIENT);
     }
-    auto wake = kill_at ? *kill_at : call_deadline;
+    // The plugin polls is_cancelled locally: push "cancel" once, when the call passed its time
+    // or the host is stopping (SIGTERM).
+    if (!cancel_sent && (cancelling_ || services_->is_cancelled(services_->host) != 0)) {
+      cancel_sent = true;
+      std::lock_guard lock(write_mutex_);
+      try {
+        rp::write_frame(process_->calls_fd(), {{"t", "cancel"}});
+      } catch (const std::exception&) {
+        // Gone: the read below says how.
+      }
+    }
+    auto wake = std::min(kill_at ? *kill_at : call_deadline, now + kWatchTick);
     if (config_.memory_mb > 0) wake = std::min(wake, now + kMemoryTick);
     const bool readable = rp::wait_readable(process_->answers_fd(), wake);
     if (config_.memory_mb > 0) {
@@ -286,9 +321,11 @@ void ProcessInstance::answer_service(const rp::Frame& f) {
   const std::string name = f.header.value("name", "");
   const int64_t id = f.header.value("id", int64_t{0});
   const mb_host_api& t = *services_;
-  if (name == "http") {
-    // Requests can take seconds and a plugin may overlap several (the autotask sink does): each
-    // is answered from its own thread, as in-process threads would call the service.
+  if (name == "http" && f.header.value("overlap", false)) {
+    // The plugin has other requests in flight (the autotask sink overlaps its writes): this one
+    // is answered from a thread of its own, as in-process threads would call the service, so
+    // the loop goes on reading the others. A lone request is answered right here: a thread
+    // start and a wake-up less on every request of a plugin that asks one thing at a time.
     service_threads_.emplace_back([this, id, request = f.body] {
       mb_buffer buffer{};
       const mb_status status = services_->http(services_->host, view(request), &buffer);
@@ -299,7 +336,9 @@ void ProcessInstance::answer_service(const rp::Frame& f) {
   mb_buffer buffer{};
   mb_status status = MB_OK;
   int64_t value = 0;
-  if (name == "state_get") {
+  if (name == "http") {
+    status = t.http(t.host, view(f.body), &buffer);
+  } else if (name == "state_get") {
     status = t.state_get(t.host, view(f.body), &buffer);
   } else if (name == "state_put") {
     const std::string key = f.header.value("key", "");

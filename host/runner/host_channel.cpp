@@ -2,48 +2,53 @@
 
 namespace meterbridge::host::runner {
 
-HostChannel::~HostChannel() {
-  if (reader_.joinable()) reader_.join();
-}
-
-void HostChannel::start() {
-  reader_ = std::thread([this] { read_loop(); });
-}
-
-void HostChannel::read_loop() {
-  for (;;) {
-    Frame f;
-    std::string why;
-    try {
+bool HostChannel::read_one(std::unique_lock<std::mutex>& lock, bool block) {
+  reading_ = true;
+  lock.unlock();
+  Frame f;
+  std::string why;
+  bool got = false;
+  try {
+    if (block || wait_readable(calls_fd_, std::chrono::steady_clock::now())) {
       f = read_frame(calls_fd_);
-    } catch (const PeerClosed&) {
-      why = "closed";
-    } catch (const std::exception& e) {
-      why = e.what();
+      got = true;
     }
-    std::lock_guard lock(mutex_);
-    if (!why.empty()) {
-      closed_ = true;
-      why_ = why;
-      changed_.notify_all();
-      return;
-    }
-    if (f.type() == "answer") {
-      answers_[f.header.value("id", int64_t{0})] = std::move(f);
-    } else {
-      calls_.push_back(std::move(f));
-    }
-    changed_.notify_all();
+  } catch (const PeerClosed&) {
+    why = "closed";
+  } catch (const std::exception& e) {
+    why = e.what();
   }
+  lock.lock();
+  reading_ = false;
+  if (!why.empty()) {
+    closed_ = true;
+    why_ = why;
+  } else if (got && f.type() == "answer") {
+    answers_[f.header.value("id", int64_t{0})] = std::move(f);
+  } else if (got && f.type() == "cancel") {
+    cancelled_.store(true);
+  } else if (got) {
+    calls_.push_back(std::move(f));
+  }
+  changed_.notify_all();
+  return got;
 }
 
 std::optional<Frame> HostChannel::next_call() {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [this] { return !calls_.empty() || closed_; });
-  if (calls_.empty()) return std::nullopt;
-  Frame f = std::move(calls_.front());
-  calls_.pop_front();
-  return f;
+  for (;;) {
+    if (!calls_.empty()) {
+      Frame f = std::move(calls_.front());
+      calls_.pop_front();
+      return f;
+    }
+    if (closed_) return std::nullopt;
+    if (!reading_) {
+      read_one(lock, true);
+      continue;
+    }
+    changed_.wait(lock);
+  }
 }
 
 void HostChannel::send(const nlohmann::json& header, std::string_view body) {
@@ -57,20 +62,47 @@ std::optional<Frame> HostChannel::request(nlohmann::json header, std::string_vie
     std::lock_guard lock(mutex_);
     if (closed_) return std::nullopt;
     id = next_id_++;
+    // Tells the host this request overlaps others, so it answers it without holding up theirs.
+    if (in_flight_ > 0) header["overlap"] = true;
+    ++in_flight_;
   }
   header["id"] = id;
+  struct Done {
+    HostChannel& c;
+    ~Done() {
+      std::lock_guard lock(c.mutex_);
+      --c.in_flight_;
+    }
+  } done{*this};
   try {
     send(header, body);
   } catch (const std::exception&) {
     return std::nullopt;
   }
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return answers_.count(id) > 0 || closed_; });
-  auto it = answers_.find(id);
-  if (it == answers_.end()) return std::nullopt;
-  Frame f = std::move(it->second);
-  answers_.erase(it);
-  return f;
+  for (;;) {
+    if (auto it = answers_.find(id); it != answers_.end()) {
+      Frame f = std::move(it->second);
+      answers_.erase(it);
+      return f;
+    }
+    if (closed_) return std::nullopt;
+    if (!reading_) {
+      // Nobody is reading: read for everyone (most often this is the one answer waited for,
+      // and no other thread has to wake up to hand it over).
+      read_one(lock, true);
+      continue;
+    }
+    changed_.wait(lock);
+  }
+}
+
+bool HostChannel::cancelled() {
+  if (cancelled_.load()) return true;
+  // A plugin that polls between its own work reads a "cancel" nobody else is reading for.
+  std::unique_lock lock(mutex_, std::try_to_lock);
+  if (lock.owns_lock() && !reading_ && !closed_) read_one(lock, false);
+  return cancelled_.load();
 }
 
 std::string HostChannel::why() const {

@@ -83,6 +83,7 @@ class Runner {
       return 0;
     }
     limit_address_space(hello.header.value("memory_mb", int64_t{0}));
+    services_.set_min_log_level(hello.header.value("log_level", MB_LOG_TRACE));
     try {
       Manifest manifest = read_manifest(args_.manifest);
       module_ = PluginModule::load(manifest, LoaderOptions{});
@@ -96,7 +97,6 @@ class Runner {
     }
     channel_.send(answer, {});
     if (!module_) return 0;
-    channel_.start();
     return serve();
   }
 

@@ -35,6 +35,7 @@ RunnerServices::RunnerServices(HostChannel& channel) : channel_(channel) {
 
 void RunnerServices::begin_hook() {
   std::lock_guard lock(mutex_);
+  channel_.clear_cancel();
   in_hook_ = true;
 }
 
@@ -68,6 +69,9 @@ RunnerServices::Answer RunnerServices::ask(const char* name, const nlohmann::jso
 }
 
 void RunnerServices::log(void* host, int32_t level, mb_str message) {
+  // Lines the host would drop at its log level never cross (a trace line per request would
+  // cost a frame per request).
+  if (level < self(host).min_log_level_) return;
   try {
     self(host).channel_.send({{"t", "log"}, {"level", level}}, to_view(message));
   } catch (...) {
@@ -101,7 +105,8 @@ mb_status RunnerServices::secret_get(void* host, mb_str name, mb_buffer* value) 
 }
 
 int32_t RunnerServices::is_cancelled(void* host) {
-  return self(host).ask("is_cancelled", nullptr, {}).value != 0 ? 1 : 0;
+  // Plugins poll this between requests: the host pushes "cancel" instead of being asked.
+  return self(host).channel_.cancelled() ? 1 : 0;
 }
 
 int64_t RunnerServices::now_unix_ms(void* host) {

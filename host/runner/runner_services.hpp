@@ -25,6 +25,8 @@ class RunnerServices {
   // outside, every service but log answers MB_E_UNSUPPORTED.
   void begin_hook();
   void end_hook();
+  // The lowest MB_LOG_* level the host shows for this instance (from the handshake).
+  void set_min_log_level(int32_t level) { min_log_level_ = level; }
 
  private:
   static void log(void* host, int32_t level, mb_str message);
@@ -46,6 +48,7 @@ class RunnerServices {
   HostChannel& channel_;
   std::mutex mutex_;
   bool in_hook_ = false;
+  int32_t min_log_level_ = MB_LOG_TRACE;
   mb_host_api table_{};
 };
 

@@ -97,6 +97,9 @@ void configure_logging_to_stream(spdlog::level::level_enum level, LogFormat form
 std::shared_ptr<spdlog::logger> get_logger(const std::string& name) {
   if (auto existing = spdlog::get(name)) return existing;
   std::lock_guard lock(g_mutex);
+  // Another thread may have made it since the look above (a runner's output reader and the
+  // call that started the runner ask for the instance's logger at once).
+  if (auto existing = spdlog::get(name)) return existing;
   if (!g_sink) g_sink = std::make_shared<RedactingSink>(LogFormat::text, std::cerr);
   auto logger = std::make_shared<spdlog::logger>(name, g_sink);
   logger->set_level(g_level);

@@ -47,7 +47,12 @@ TEST_CASE("a sync killed with an adjustment in flight is finished by the next, o
   const json early = s.sync_json();
   INFO(early.dump(2));
   CHECK(early["sinks"][0]["writes"] == 0);
-  CHECK(early["sinks"][0]["pending"] == 1);
+  // The held POST, and at most one more: the writes overlap, so the kill can come before the
+  // third one's answer was journaled (its request starts after the held one's; on a loaded
+  // machine, or with the answers crossing from a meterbridge-runner, that window is wider).
+  // Either way nothing is posted again, which the end of this test checks.
+  CHECK(early["sinks"][0]["pending"] >= 1);
+  CHECK(early["sinks"][0]["pending"] <= 2);
   for (int i = 0; i < 100; ++i) {  // Autotask finishes the held POST
     bool open = false;
     for (const auto& r : s.control.requests()) open = open || r.value("in_flight", false);
