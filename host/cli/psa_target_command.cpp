@@ -128,21 +128,26 @@ void refuse_double_billing(store::BillingStore& store, const ParsedOptions& p,
     if (line.empty() && targets.lines.count({company, e.line_id})) continue;
     last[e.line_id] = std::move(e);  // oldest first: the last one stays
   }
-  // When the target in force now was set: a write after it went into it.
-  std::map<std::string, std::string> line_set_at;
+  // When the target in force now was set: a write after it went into it. The journal mark
+  // (the last entry id then) tells; set_at (whole seconds) only for targets set before it.
+  struct Since {
+    std::string at;
+    std::optional<int64_t> mark;
+    bool before(const store::JournalEntry& e) const { return mark ? e.id <= *mark : e.at < at; }
+  };
+  std::map<std::string, Since> line_since;
   for (const auto& t : store::AgreementStore(store.db()).line_targets()) {
-    if (t.psa == psa && t.company_id == company) line_set_at[t.line_id] = t.set_at;
+    if (t.psa == psa && t.company_id == company) line_since[t.line_id] = {t.set_at, t.journal_mark};
   }
-  std::string company_set_at;
+  Since company_since;
   for (const auto& t : store.mapping().targets()) {
-    if (t.psa == psa && t.company_id == company) company_set_at = t.set_at;
+    if (t.psa == psa && t.company_id == company) company_since = {t.set_at, t.journal_mark};
   }
   for (const auto& [id, e] : last) {
     std::string old = targets.of(company, id);
     if (!e.after_qty || *e.after_qty <= 0 || old == new_target) continue;
-    const std::string since =
-        targets.source_of(company, id) == "line" ? line_set_at[id] : company_set_at;
-    if (!old.empty() && e.at < since) old.clear();  // billed before this target: unknown where
+    const Since& since = targets.source_of(company, id) == "line" ? line_since[id] : company_since;
+    if (!old.empty() && since.before(e)) old.clear();  // billed before this target: unknown where
     if (old.empty()) {
       // The store does not know which container the sink chose: most often the one now named.
       std::cerr << "meterbridge psa: warning: line " << id << " of " << psa << '/' << company

@@ -65,10 +65,12 @@ std::optional<std::string> AgreementStore::loaded_at(const std::string& psa,
 void AgreementStore::put_line_target(const LineTarget& t) {
   Statement s = db_.prepare(
       "INSERT INTO psa_line_targets (psa, company_id, line_id, target, how, agreement_type, "
-      "agreement_name, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "agreement_name, set_at, journal_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "(SELECT COALESCE(MAX(id), 0) FROM journal)) "
       "ON CONFLICT (psa, company_id, line_id) DO UPDATE SET target = excluded.target, "
       "how = excluded.how, agreement_type = excluded.agreement_type, "
-      "agreement_name = excluded.agreement_name, set_at = excluded.set_at");
+      "agreement_name = excluded.agreement_name, set_at = excluded.set_at, "
+      "journal_mark = excluded.journal_mark");
   s.bind(1, t.psa)
       .bind(2, t.company_id)
       .bind(3, t.line_id)
@@ -90,12 +92,12 @@ bool AgreementStore::clear_line_target(const std::string& psa, const std::string
 
 std::vector<LineTarget> AgreementStore::line_targets() {
   Statement s = db_.prepare(
-      "SELECT psa, company_id, line_id, target, how, agreement_type, agreement_name, set_at "
-      "FROM psa_line_targets ORDER BY psa, company_id, line_id");
+      "SELECT psa, company_id, line_id, target, how, agreement_type, agreement_name, set_at, "
+      "journal_mark FROM psa_line_targets ORDER BY psa, company_id, line_id");
   std::vector<LineTarget> out;
   while (s.step()) {
-    out.push_back(
-        {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7)});
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
+                   s.text(7), s.optional_int64(8)});
   }
   return out;
 }

@@ -31,6 +31,9 @@ struct LineTarget {
   std::string agreement_type;  // as chosen (type first, then name, as in Trend Micro's screen)
   std::string agreement_name;
   std::string set_at;
+  // The journal's last entry id when it was set: a write with a higher id went into it
+  // (none for a target set before migration 8).
+  std::optional<int64_t> journal_mark = std::nullopt;
 };
 
 // Where the lines of one sink go. of() is "" when the sink chooses.

@@ -216,9 +216,10 @@ std::vector<CompanyOverride> MappingStore::overrides() {
 void MappingStore::put_target(const std::string& psa, const std::string& company_id,
                               const std::string& target) {
   Statement s = db_.prepare(
-      "INSERT INTO psa_targets (psa, company_id, target, set_at) VALUES (?, ?, ?, ?) "
+      "INSERT INTO psa_targets (psa, company_id, target, set_at, journal_mark) VALUES (?, ?, ?, ?, "
+      "(SELECT COALESCE(MAX(id), 0) FROM journal)) "
       "ON CONFLICT (psa, company_id) DO UPDATE SET target = excluded.target, "
-      "set_at = excluded.set_at");
+      "set_at = excluded.set_at, journal_mark = excluded.journal_mark");
   s.bind(1, psa).bind(2, company_id).bind(3, target).bind(4, utc_now_iso()).run();
 }
 
@@ -230,9 +231,12 @@ bool MappingStore::clear_target(const std::string& psa, const std::string& compa
 
 std::vector<PsaTarget> MappingStore::targets() {
   Statement s = db_.prepare(
-      "SELECT psa, company_id, target, set_at FROM psa_targets ORDER BY psa, company_id");
+      "SELECT psa, company_id, target, set_at, journal_mark FROM psa_targets "
+      "ORDER BY psa, company_id");
   std::vector<PsaTarget> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3)});
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.optional_int64(4)});
+  }
   return out;
 }
 

@@ -66,6 +66,9 @@ struct PsaTarget {
   std::string company_id;
   std::string target;  // Autotask contract id, ConnectWise agreement id
   std::string set_at;
+  // The journal's last entry id when it was set: a write with a higher id went into it
+  // (none for a target set before migration 8).
+  std::optional<int64_t> journal_mark = std::nullopt;
 };
 
 class MappingStore {

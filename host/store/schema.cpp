@@ -185,8 +185,17 @@ CREATE TABLE summaries (
   UNIQUE (psa, company_id, kind, period));
 )sql";
 
-constexpr std::array<const char*, 7> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
+// Issue 15. journal_mark: the journal's last entry id when a target was set, so "was this write
+// made under the target in force now" compares entry ids; set_at has whole seconds, and a sync
+// and a `psa target` within one second were told apart wrongly. NULL for targets set before.
+constexpr const char* kMigration8 = R"sql(
+ALTER TABLE psa_targets ADD COLUMN journal_mark INTEGER;
+ALTER TABLE psa_line_targets ADD COLUMN journal_mark INTEGER;
+)sql";
+
+constexpr std::array<const char*, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4, kMigration5, kMigration6,
+                                                    kMigration7, kMigration8};
 
 }  // namespace
 
