@@ -441,7 +441,8 @@ class SinkSync {
     store::Transaction t(store_.db());
     for (size_t i = 0; i < batch.size(); ++i) {
       const Write& w = batch[i];
-      if (refused && i >= allowed) {
+      // A lost runner may have written any line of the batch: none is "not attempted".
+      if (refused && i >= allowed && !call_failure->lost) {
         outcomes.push_back(record_not_attempted(w, *call_failure));
         continue;
       }
@@ -491,7 +492,16 @@ class SinkSync {
       e.message = message;
       out.message = message;
     };
-    if (call_failure) {
+    if (call_failure && call_failure->lost) {
+      // The sink's process died in the middle of the call: its writes may have landed. Like an
+      // intent a crash left open, the line is unsettled: the next sync re-reads the PSA and
+      // does not write it again before the grace time is over.
+      fail(call_failure->text +
+               " (the write may have landed; the next sync re-reads the PSA and does not write "
+               "it again before the grace time is over)",
+           "uncertain");
+      out.run_wide = true;
+    } else if (call_failure) {
       // The call failed as a whole: nothing was attempted (P6.5).
       fail(call_failure->text, "error");
       out.run_wide = sink_status_is_run_wide(call_failure->status);

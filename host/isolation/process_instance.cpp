@@ -392,7 +392,7 @@ CallResult ProcessInstance::lost(const std::string& cause, const std::string& wh
   record_runner_failure(target_.instance, cause);
   message += "; the next call starts a new runner";
   get_logger(target_.instance)->error("{}", message);
-  return {status, message};
+  return {status, message, /*lost=*/true};
 }
 
 void ProcessInstance::shut_down_runner() {

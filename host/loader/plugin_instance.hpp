@@ -19,6 +19,11 @@ class PluginModule;
 struct CallResult {
   mb_status status = MB_OK;
   std::string text;  // the JSON answer on success, the message otherwise
+  // The plugin's process was lost in the middle of the call (isolation "process": a crash, a
+  // kill at the time limit). Unlike a failure the plugin answered, which attempted nothing
+  // (PROTOCOL.md P6.5), such a call may have done anything it was asked to: a sink's writes
+  // may have landed.
+  bool lost = false;
   bool ok() const { return status == MB_OK; }
 };
 

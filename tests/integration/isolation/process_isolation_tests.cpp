@@ -247,6 +247,58 @@ TEST_CASE("runner settings are checked: a bad isolation or runner key names its 
   CHECK(has(r.err, "/plugins/bad/isolation: expected \"in-process\" or \"process\""));
 }
 
+TEST_CASE("a sink whose runner dies in the middle of its writes never writes a line twice") {
+  IsolationBed bed("iso-sink-crash", "fixture-stdout");
+  // The ledger sink, in a runner, kills itself (SIGKILL) right after its first write.
+  auto sink_crashes = [&](bool crash, const json& sync) {
+    std::ifstream in(bed.config);
+    json c = json::parse(in);
+    c["plugins"]["psa"]["isolation"] = "process";
+    if (crash) {
+      c["plugins"]["psa"]["settings"]["crash_after_writes"] = 1;
+    } else {
+      c["plugins"]["psa"]["settings"].erase("crash_after_writes");
+    }
+    c["sync"] = sync;
+    write_file(bed.config, c.dump(2));
+  };
+  REQUIRE(bed.run({"collect", "--from", "2026-10-01", "--to", "2026-10-03"}).exit_code == 0);
+  REQUIRE(bed.run({"discover"}).exit_code == 0);
+  REQUIRE(bed.run({"map", "customer", "drop", "t-1", "C1"}).exit_code == 0);
+  REQUIRE(bed.run({"map", "customer", "drop", "t-3", "C3"}).exit_code == 0);
+  REQUIRE(bed.run({"map", "product", "drop", "EP-ADV", "EDR"}).exit_code == 0);
+  REQUIRE(bed.run({"map", "product", "drop", "MAIL-STD", "MAIL"}).exit_code == 0);
+
+  sink_crashes(true, {{"pending_grace_ms", 600000}});
+  ProcessResult first = bed.run({"sync", "--period", "2026-10", "--format", "json"});
+  INFO("first sync: " << first.out << first.err);
+  CHECK(first.exit_code == 1);  // meterbridge itself finished and reported
+  CHECK(bed.ledger()["writes"] == 1);
+  const json report = json::parse(first.out);
+  for (const auto& line : report["sinks"][0]["lines"]) {
+    CHECK(line["action"] == "error");
+    CHECK(line["message"].get<std::string>().find("(SIGKILL)") != std::string::npos);
+    CHECK(line["message"].get<std::string>().find("the write may have landed") !=
+          std::string::npos);
+  }
+
+  // Within the grace time nothing is written: the line that landed is found in the ledger, the
+  // other may still land.
+  sink_crashes(false, {{"pending_grace_ms", 600000}});
+  ProcessResult second = bed.run({"sync", "--period", "2026-10", "--format", "json"});
+  INFO("second sync: " << second.out << second.err);
+  CHECK(bed.ledger()["writes"] == 1);
+
+  // After it, each line is written exactly once in all.
+  sink_crashes(false, {{"pending_grace_ms", 1}});
+  ProcessResult third = bed.run({"sync", "--period", "2026-10", "--format", "json"});
+  INFO("third sync: " << third.out << third.err);
+  CHECK(third.exit_code == 0);
+  const json ledger = bed.ledger();
+  CHECK(ledger["writes"] == 2);
+  CHECK(ledger["lines"].size() == 2);
+}
+
 TEST_CASE("meterbridge serve outlives a crashing plugin and counts its runner restarts") {
   IsolationBed bed("iso-serve", "fixture-segfault");
   const int port = free_port();
